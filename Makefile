@@ -1,0 +1,48 @@
+# podlab: the two set-up commands of the README, and a few for instructors and developers.
+#   make lab    set everything up, bring a cluster up, open the book in JupyterLab
+#   make test   set everything up, bring a cluster up, run every test and notebook
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.podlab-installed
+PYTEST_ARGS ?=
+
+.PHONY: lab test site up down clean doctor bench host-deps
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[lab,test,site]'
+	@touch $(STAMP)
+
+# On Debian/Ubuntu as root, install what the local provider needs (no-op elsewhere or when present).
+host-deps:
+	@bash helpers/host-deps.sh
+
+up: $(STAMP) host-deps
+	$(BIN)/podlab up
+
+lab: up
+	cd book && ../$(BIN)/jupyter lab --ip=127.0.0.1 $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) ../
+
+test: up
+	PODLAB_REQUIRE_CLUSTER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+site: $(STAMP)
+	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --path-output _build
+	@echo "open _build/html/index.html"
+
+bench: up
+	$(BIN)/python benchmarks/cluster_up.py
+	$(BIN)/python benchmarks/wait_ready_vs_kubectl.py
+
+doctor: $(STAMP)
+	$(BIN)/podlab doctor
+
+down:
+	$(BIN)/podlab down
+
+clean:
+	$(BIN)/podlab clean

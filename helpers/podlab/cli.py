@@ -1,0 +1,109 @@
+"""The `podlab` command: bring a lab cluster up or down, check the machine, sweep leftovers."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import cluster, paths
+from .errors import PodlabError
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Bring up (or reuse) a lab cluster."""
+    info = cluster.up(args.provider, allow_context=args.allow_context)
+    print(f"✓ lab cluster ready ({info.provider}, context {info.context})")
+    if info.kubeconfig:
+        print(f"  kubeconfig: {info.kubeconfig}   (export KUBECONFIG={info.kubeconfig})")
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    """Stop the lab cluster podlab started."""
+    stopped = cluster.down(args.provider)
+    print(f"✓ {stopped} cluster stopped and cleaned up" if stopped else "no podlab cluster is running")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """Report the active cluster's state."""
+    name = cluster.active_provider_name()
+    if name is None:
+        print("no podlab cluster recorded; run `podlab up`")
+        return 1
+    print(cluster.get_provider(name).status())
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Say which providers can work here and what the others miss."""
+    usable = False
+    for report in cluster.check_all(allow_context=args.allow_context):
+        mark = "✓" if report.usable else "✗"
+        print(f"{mark} {report.provider}")
+        for item in report.missing:
+            print(f"    missing: {item}")
+        for note in report.notes:
+            print(f"    note: {note}")
+        usable = usable or report.usable
+    return 0 if usable else 1
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    """Delete every lab namespace podlab created (leftovers of interrupted labs)."""
+    from .session import sweep_labs
+    deleted = sweep_labs()
+    print(f"✓ deleted {len(deleted)} lab namespaces" + (f": {', '.join(deleted)}" if deleted else ""))
+    return 0
+
+
+def cmd_kubectl(args: argparse.Namespace) -> int:
+    """Run the kubectl that matches the cluster, against the lab cluster."""
+    from .cluster.local.provider import LocalProvider
+    kubectl = LocalProvider().kubectl_path()
+    if not kubectl.exists():
+        kubectl_name = "kubectl"
+    else:
+        kubectl_name = str(kubectl)
+    os.execvp(kubectl_name, [kubectl_name, f"--kubeconfig={paths.kubeconfig_path()}", *args.rest])
+    return 1
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command-line parser."""
+    p = argparse.ArgumentParser(prog="podlab", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help=cmd_up.__doc__)
+    up.add_argument("--provider", choices=cluster.ORDER, help="skip detection and use this provider")
+    up.add_argument("--allow-context", metavar="NAME", help="allow this kube context even if it is not a lab cluster")
+    up.set_defaults(func=cmd_up)
+    down = sub.add_parser("down", help=cmd_down.__doc__)
+    down.add_argument("--provider", choices=cluster.ORDER, help="stop this provider's cluster")
+    down.set_defaults(func=cmd_down)
+    sub.add_parser("status", help=cmd_status.__doc__).set_defaults(func=cmd_status)
+    doctor = sub.add_parser("doctor", help=cmd_doctor.__doc__)
+    doctor.add_argument("--allow-context", metavar="NAME")
+    doctor.set_defaults(func=cmd_doctor)
+    sub.add_parser("clean", help=cmd_clean.__doc__).set_defaults(func=cmd_clean)
+    kubectl = sub.add_parser("kubectl", help=cmd_kubectl.__doc__)
+    kubectl.add_argument("rest", nargs=argparse.REMAINDER)
+    kubectl.set_defaults(func=cmd_kubectl)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `podlab` console script."""
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except PodlabError as error:
+        print(f"podlab: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("podlab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

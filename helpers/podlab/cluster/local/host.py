@@ -1,0 +1,263 @@
+"""The host side of the local cluster: preflight checks, network set-up and clean-up."""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from ...errors import PodlabError, ProviderUnavailable
+from . import layout as L
+from .layout import Layout
+
+CNI_PLUGINS = ("bridge", "host-local", "loopback", "portmap")
+CGROUP_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "pids")
+FORWARD_CHAIN = "PODLAB-FORWARD"
+APT_PACKAGES = "containerd runc containernetworking-plugins iptables conntrack openssl busybox-static"
+
+
+def missing_prerequisites(*, need_go: bool) -> list[str]:
+    """Everything this machine lacks for the local provider, each with how to get it."""
+    missing: list[str] = []
+    if platform.system() != "Linux":
+        return [f"Linux (this is {platform.system()}): use `podlab up --provider kind` with Docker instead"]
+    if os.geteuid() != 0:
+        missing.append("root: the local provider runs containerd and the kubelet; run it as root "
+                       "(sudo -E podlab up) or use `--provider kind`")
+    tools = {"containerd": "containerd", "containerd-shim-runc-v2": "containerd", "ctr": "containerd",
+             "runc": "runc", "iptables": "iptables", "conntrack": "conntrack", "ip": "iproute2",
+             "openssl": "openssl"}
+    for tool, package in tools.items():
+        if shutil.which(tool) is None:
+            missing.append(f"{tool} (apt-get install {package})")
+    for plugin in CNI_PLUGINS:
+        if not Path("/usr/lib/cni", plugin).exists():
+            missing.append(f"CNI plugin {plugin} in /usr/lib/cni (apt-get install containernetworking-plugins)")
+    if not Path("/bin/busybox").exists() or "static" not in _file_type("/bin/busybox"):
+        missing.append("a static busybox for the lab image (apt-get install busybox-static)")
+    if need_go and shutil.which("go") is None:
+        missing.append("Go ≥ 1.25 to build Kubernetes (apt-get install golang, or from go.dev); "
+                       "needed only until the binaries are cached")
+    missing.extend(_missing_cgroups())
+    if "overlay" not in Path("/proc/filesystems").read_text():
+        missing.append("the overlay filesystem in the kernel (containerd's snapshotter)")
+    if not Path("/proc/sys/net/bridge").exists():
+        missing.append("br_netfilter (modprobe br_netfilter) so Service traffic between pods works")
+    return missing
+
+
+def _file_type(path: str) -> str:
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    # A static ELF has no PT_INTERP: look for the dynamic loader's name instead of running `file`.
+    return "dynamic" if b"ld-linux" in head else "static"
+
+
+def _missing_cgroups() -> list[str]:
+    enabled = set()
+    for line in Path("/proc/cgroups").read_text().splitlines()[1:]:
+        name, _hierarchy, _count, on = line.split()
+        if on == "1":
+            enabled.add(name)
+    return [f"cgroup controller {c} (enable it in the kernel)" for c in CGROUP_CONTROLLERS if c not in enabled]
+
+
+def check_prerequisites(*, need_go: bool) -> None:
+    """Raise one clear error listing what is missing for the local provider."""
+    missing = missing_prerequisites(need_go=need_go)
+    if missing:
+        raise ProviderUnavailable("The local provider cannot run here; missing:\n  - " + "\n  - ".join(missing),
+                                  hint=f"On Debian/Ubuntu: apt-get install -y {APT_PACKAGES}")
+
+
+def ports_in_use() -> list[str]:
+    """The podlab ports another program already listens on, with that program's name."""
+    taken = []
+    for what, port in L.PORTS.items():
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                taken.append(f"{port} ({what}) is used by {_listener(port)}")
+    return taken
+
+
+def _listener(port: int) -> str:
+    out = subprocess.run(["ss", "-H", "-ltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
+    return out.split("users:", 1)[1].strip() if "users:" in out else "another program"
+
+
+def check_ports() -> None:
+    """Refuse to start when a port podlab needs is taken, naming who holds it."""
+    taken = ports_in_use()
+    if taken:
+        raise PodlabError("Ports the local cluster needs are already in use:\n  - " + "\n  - ".join(taken),
+                          hint="Stop that program (or an earlier cluster with `podlab down`), then run `podlab up` again.")
+
+
+def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(argv, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise PodlabError(f"`{' '.join(argv)}` failed: {result.stderr.strip()[-400:]}")
+    return result
+
+
+def prepare_network() -> None:
+    """Give the node its address, enable forwarding, and keep pod traffic on this machine."""
+    if L.NODE_IP not in _run("ip", "-o", "addr", "show", "dev", L.NODE_INTERFACE).stdout:
+        _run("ip", "addr", "add", f"{L.NODE_IP}/32", "dev", L.NODE_INTERFACE)
+    Path("/proc/sys/net/ipv4/ip_forward").write_text("1")
+    Path("/proc/sys/net/bridge/bridge-nf-call-iptables").write_text("1")
+    # Pods may talk to each other, to Services and to the node, never to the outside network.
+    _run("iptables", "-N", FORWARD_CHAIN, check=False)
+    _run("iptables", "-F", FORWARD_CHAIN)
+    _run("iptables", "-A", FORWARD_CHAIN, "-s", L.POD_CIDR, "-o", L.BRIDGE, "-j", "RETURN")
+    _run("iptables", "-A", FORWARD_CHAIN, "-s", L.POD_CIDR, "-j", "REJECT")
+    if _run("iptables", "-C", "FORWARD", "-j", FORWARD_CHAIN, check=False).returncode != 0:
+        _run("iptables", "-I", "FORWARD", "1", "-j", FORWARD_CHAIN)
+
+
+def _our_processes(layout: Layout, markers: tuple[str, ...]) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if any(m in cmdline for m in markers):
+            pids.append(int(entry.name))
+    return pids
+
+
+def _kill(pids: list[int], sig: int) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def _gone(pids: list[int], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{p}").exists() for p in pids):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def kill_pod_processes() -> int:
+    """Kill every process in the kubelet's pod cgroups and remove those cgroups."""
+    killed = 0
+    for attempt in range(50):
+        pids = []
+        for procs in Path("/sys/fs/cgroup/pids/kubepods").rglob("cgroup.procs") if Path(
+                "/sys/fs/cgroup/pids/kubepods").exists() else []:
+            pids += [int(p) for p in procs.read_text().split()]
+        if not pids:
+            break
+        killed += len(pids)
+        _kill(pids, signal.SIGKILL)
+        _gone(pids, 2)
+    for controller in Path("/sys/fs/cgroup").iterdir():
+        top = controller / "kubepods"
+        if top.is_dir():
+            for d in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
+            try:
+                top.rmdir()
+            except OSError:
+                pass
+    return killed
+
+
+def stop_processes(layout: Layout) -> None:
+    """Stop every process of this cluster that is still running, keepers first."""
+    keepers = _our_processes(layout, ("podlab.cluster.local.keeper",))
+    _kill(keepers, signal.SIGTERM)
+    if not _gone(keepers, 20):
+        _kill(keepers, signal.SIGKILL)
+    kill_pod_processes()
+    ours = _our_processes(layout, (str(layout.containerd_socket), str(layout.state) + "/", str(L.binaries_dir("", "")).rstrip("-")))
+    _kill(ours, signal.SIGTERM)
+    if not _gone(ours, 10):
+        _kill(ours, signal.SIGKILL)
+        _gone(ours, 5)
+
+
+def _mounts_under(roots: tuple[Path, ...]) -> list[str]:
+    mounts = []
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        target = line.split()[4].replace("\\040", " ")
+        if any(target == str(r) or target.startswith(str(r) + "/") for r in roots):
+            mounts.append(target)
+    return mounts
+
+
+def unmount_all(layout: Layout) -> int:
+    """Unmount everything mounted below the cluster's directories, deepest first."""
+    roots = (layout.state, layout.run)
+    count = 0
+    for _ in range(5):
+        mounts = sorted(set(_mounts_under(roots)), key=lambda m: -m.count("/"))
+        if not mounts:
+            break
+        for target in mounts:
+            if _run("umount", target, check=False).returncode != 0:
+                _run("umount", "-l", target, check=False)
+            count += 1
+    left = _mounts_under(roots)
+    if left:
+        raise PodlabError(f"Could not unmount: {', '.join(left[:5])}",
+                          hint="Something still uses these mounts; check with `fuser -vm PATH`, then run `podlab down` again.")
+    return count
+
+
+def teardown_network(kube_proxy: Path | None) -> None:
+    """Remove the bridge, the rules kube-proxy and podlab added, and the node address."""
+    if _run("ip", "link", "show", L.BRIDGE, check=False).returncode == 0:
+        _run("ip", "link", "delete", L.BRIDGE)
+    if kube_proxy and kube_proxy.exists():
+        _run(str(kube_proxy), "--cleanup", check=False)
+    while _run("iptables", "-D", "FORWARD", "-j", FORWARD_CHAIN, check=False).returncode == 0:
+        pass
+    _run("iptables", "-F", FORWARD_CHAIN, check=False)
+    _run("iptables", "-X", FORWARD_CHAIN, check=False)
+    if L.NODE_IP in _run("ip", "-o", "addr", "show", "dev", L.NODE_INTERFACE).stdout:
+        _run("ip", "addr", "del", f"{L.NODE_IP}/32", "dev", L.NODE_INTERFACE)
+
+
+def leftovers(layout: Layout) -> list[str]:
+    """What an earlier run left behind on this host (processes, mounts, bridge, state)."""
+    found = []
+    procs = _our_processes(layout, ("podlab.cluster.local.keeper", str(layout.containerd_socket)))
+    if procs:
+        found.append(f"{len(procs)} processes")
+    mounts = _mounts_under((layout.state, layout.run))
+    if mounts:
+        found.append(f"{len(mounts)} mounts")
+    if _run("ip", "link", "show", L.BRIDGE, check=False).returncode == 0:
+        found.append(f"bridge {L.BRIDGE}")
+    if Path("/sys/fs/cgroup/pids/kubepods").exists():
+        found.append("kubepods cgroups")
+    if layout.etcd_data.exists():
+        found.append("etcd data")
+    return found
+
+
+def wipe_state(layout: Layout) -> None:
+    """Delete the cluster's state, keeping nothing a next run would trip over."""
+    for path in (layout.etcd_data, layout.kubelet_root, layout.containerd_root, layout.state / "cni-ipam",
+                 layout.state / "containerd-opt", layout.run):
+        shutil.rmtree(path, ignore_errors=True)
