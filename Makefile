@@ -31,7 +31,7 @@ test: up
 	PODLAB_REQUIRE_CLUSTER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 site: $(STAMP)
-	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --path-output _build
+	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --path-output .
 	@echo "open _build/html/index.html"
 
 bench: up
