@@ -105,3 +105,10 @@ def test_wrapper_module_replaces_every_staging_module():
     for module in ("k8s.io/api", "k8s.io/client-go", "k8s.io/kubelet", "k8s.io/cri-client", "k8s.io/externaljwt"):
         assert module in replaced
     assert f"\tk8s.io/kubernetes {L.KUBERNETES_VERSION} " in gomod
+
+
+def test_containerd_clamps_oom_scores_only_when_asked():
+    assert tomllib.loads(components.containerd_config(LAYOUT))["plugins"]["io.containerd.grpc.v1.cri"][
+        "restrict_oom_score_adj"] is False
+    assert tomllib.loads(components.containerd_config(LAYOUT, restrict_oom_score_adj=True))["plugins"][
+        "io.containerd.grpc.v1.cri"]["restrict_oom_score_adj"] is True

@@ -87,8 +87,13 @@ def kube_scheduler(layout: Layout, bin_dir: Path) -> Component:
     ), health_url="https://127.0.0.1:10259/healthz")
 
 
-def containerd_config(layout: Layout) -> str:
-    """containerd 1.6 configuration: its own root, state and socket; CRI with our CNI and pause image."""
+def containerd_config(layout: Layout, *, restrict_oom_score_adj: bool = False) -> str:
+    """containerd 1.6 configuration: its own root, state and socket; CRI with our CNI and pause image.
+
+    restrict_oom_score_adj: on hosts where even root lacks CAP_SYS_RESOURCE (some VMs and
+    sandboxes), runc cannot give containers the negative OOM scores the kubelet asks for;
+    containerd then clamps them to its own score instead of failing every pod.
+    """
     cri = 'plugins."io.containerd.grpc.v1.cri"'
     return "\n".join([
         "version = 2",
@@ -107,6 +112,7 @@ def containerd_config(layout: Layout) -> str:
         "  enable_selinux = false",
         "  # Pod network namespaces under our state directory, so `down` finds and removes them all.",
         "  netns_mounts_under_state_dir = true",
+        f"  restrict_oom_score_adj = {'true' if restrict_oom_score_adj else 'false'}",
         f"[{cri}.containerd]",
         '  snapshotter = "overlayfs"',
         '  default_runtime_name = "runc"',
@@ -121,11 +127,11 @@ def containerd_config(layout: Layout) -> str:
     ])
 
 
-def containerd(layout: Layout) -> Component:
+def containerd(layout: Layout, *, restrict_oom_score_adj: bool = False) -> Component:
     """containerd from Debian, on a socket of its own so a system containerd is left alone."""
     path = layout.config / "containerd.toml"
-    return Component("containerd", ("containerd", f"--config={path}"),
-                     files={str(path): containerd_config(layout)})
+    config = containerd_config(layout, restrict_oom_score_adj=restrict_oom_score_adj)
+    return Component("containerd", ("containerd", f"--config={path}"), files={str(path): config})
 
 
 def cni_conflist(layout: Layout) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import shlex
 import shutil
 import signal
 import socket
@@ -91,6 +92,17 @@ def ports_in_use() -> list[str]:
 def _listener(port: int) -> str:
     out = subprocess.run(["ss", "-H", "-ltnp", f"sport = :{port}"], capture_output=True, text=True).stdout
     return out.split("users:", 1)[1].strip() if "users:" in out else "another program"
+
+
+CAP_SYS_RESOURCE = 24
+
+
+def has_capability(bit: int) -> bool:
+    """Whether this process holds a capability in its effective set."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("CapEff:"):
+            return bool(int(line.split()[1], 16) >> bit & 1)
+    return False
 
 
 def check_ports() -> None:
@@ -230,12 +242,32 @@ def teardown_network(kube_proxy: Path | None) -> None:
         _run("ip", "link", "delete", L.BRIDGE)
     if kube_proxy and kube_proxy.exists():
         _run(str(kube_proxy), "--cleanup", check=False)
+    for tool in ("iptables", "ip6tables"):
+        remove_kube_chains(tool)
     while _run("iptables", "-D", "FORWARD", "-j", FORWARD_CHAIN, check=False).returncode == 0:
         pass
     _run("iptables", "-F", FORWARD_CHAIN, check=False)
     _run("iptables", "-X", FORWARD_CHAIN, check=False)
     if L.NODE_IP in _run("ip", "-o", "addr", "show", "dev", L.NODE_INTERFACE).stdout:
         _run("ip", "addr", "del", f"{L.NODE_IP}/32", "dev", L.NODE_INTERFACE)
+
+
+def remove_kube_chains(tool: str) -> None:
+    """Remove the KUBE-* chains the kubelet adds (kube-proxy --cleanup leaves them) and jumps to them."""
+    if shutil.which(tool) is None:
+        return
+    for table in ("filter", "nat", "mangle"):
+        rules = _run(tool, "-t", table, "-S", check=False).stdout.splitlines()
+        for rule in rules:
+            parts = shlex.split(rule)
+            if parts[:1] == ["-A"] and not parts[1].startswith("KUBE-") and "-j" in parts \
+                    and parts[parts.index("-j") + 1].startswith("KUBE-"):
+                _run(tool, "-t", table, "-D", *parts[1:], check=False)
+        chains = [r.split()[1] for r in rules if r.startswith("-N KUBE-")]
+        for chain in chains:
+            _run(tool, "-t", table, "-F", chain, check=False)
+        for chain in chains:
+            _run(tool, "-t", table, "-X", chain, check=False)
 
 
 def leftovers(layout: Layout) -> list[str]:

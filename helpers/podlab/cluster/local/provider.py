@@ -16,7 +16,8 @@ from ... import paths
 from ...errors import PodlabError
 from ...progress import step
 from ..base import ClusterInfo, Readiness
-from . import build, components, host, images, pki
+from ...images import NODE_SHARE_DIR
+from . import addons, build, components, host, images, pki
 from . import layout as L
 from .components import Component
 from .keeper import KeeperSpec
@@ -78,23 +79,22 @@ class LocalProvider:
                 self._clean()
         host.check_ports()
         k8s_bin, etcd_bin = build.build_kubernetes(), build.build_etcd()
-        image_tars = images.ensure_images()
-        coredns_bin = images.coredns_available()
+        image_tars = images.ensure_images(coredns=True)
         self._prepare(k8s_bin)
         try:
             self._start(components.etcd(self.layout, etcd_bin))
             self._start(components.kube_apiserver(self.layout, k8s_bin))
             self._start(components.kube_controller_manager(self.layout, k8s_bin))
             self._start(components.kube_scheduler(self.layout, k8s_bin))
-            self._start(components.containerd(self.layout))
-            with step(f"importing {len(image_tars)} images into containerd"):
-                for tar in image_tars:
+            restrict = not host.has_capability(host.CAP_SYS_RESOURCE)
+            self._start(components.containerd(self.layout, restrict_oom_score_adj=restrict))
+            with step(f"importing {len(image_tars)} images into containerd ({', '.join(image_tars)})"):
+                for tar in image_tars.values():
                     images.import_image(tar, address=str(self.layout.containerd_socket))
-            self._start(components.kubelet(self.layout, k8s_bin, cluster_dns=coredns_bin))
+            self._start(components.kubelet(self.layout, k8s_bin, cluster_dns=True))
             self._start(components.kube_proxy(self.layout, k8s_bin))
             self._wait_for_node(k8s_bin)
-            if coredns_bin:
-                self._deploy_coredns(k8s_bin)
+            self._deploy_coredns(k8s_bin)
         except BaseException:
             print(f"✗ start-up failed; component logs are in {self.layout.logs}", file=sys.stderr)
             raise
@@ -132,7 +132,7 @@ class LocalProvider:
             pki.Kubeconfigs(lay.pki).write_all()
         host.prepare_network()
         (lay.cni_conf_dir / "10-podlab.conflist").write_text(components.cni_conflist(lay))
-        Path(images.NODE_SHARE_DIR).mkdir(parents=True, exist_ok=True)
+        Path(NODE_SHARE_DIR).mkdir(parents=True, exist_ok=True)
 
     def _start(self, component: Component) -> None:
         lay = self.layout
@@ -188,7 +188,7 @@ class LocalProvider:
 
     def _deploy_coredns(self, k8s_bin: Path) -> None:
         with step("deploying CoreDNS (cluster DNS at " + L.DNS_SERVICE_IP + ")"):
-            self._kubectl(k8s_bin, "apply", "--server-side", "-f", "-", input=images.coredns_manifest())
+            self._kubectl(k8s_bin, "apply", "--server-side", "-f", "-", input=addons.coredns_manifest(images.COREDNS_IMAGE))
             self._kubectl(k8s_bin, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=120s")
 
     def _finish(self) -> ClusterInfo:
