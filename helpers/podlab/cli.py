@@ -58,15 +58,12 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_kubectl(args: argparse.Namespace) -> int:
-    """Run the kubectl that matches the cluster, against the lab cluster."""
-    from .cluster.local.provider import LocalProvider
-    kubectl = LocalProvider().kubectl_path()
-    if not kubectl.exists():
-        kubectl_name = "kubectl"
-    else:
-        kubectl_name = str(kubectl)
-    os.execvp(kubectl_name, [kubectl_name, f"--kubeconfig={paths.kubeconfig_path()}", *args.rest])
+def run_kubectl(argv: list[str]) -> int:
+    """Run the kubectl built with the local cluster (else the one on PATH) against the lab cluster."""
+    from .cluster.local.build import kubernetes_bin_dir
+    built = kubernetes_bin_dir() / "kubectl"
+    kubectl = str(built) if built.exists() else "kubectl"
+    os.execvp(kubectl, [kubectl, f"--kubeconfig={paths.kubeconfig_path()}", *argv])
     return 1
 
 
@@ -86,14 +83,15 @@ def parser() -> argparse.ArgumentParser:
     doctor.add_argument("--allow-context", metavar="NAME")
     doctor.set_defaults(func=cmd_doctor)
     sub.add_parser("clean", help=cmd_clean.__doc__).set_defaults(func=cmd_clean)
-    kubectl = sub.add_parser("kubectl", help=cmd_kubectl.__doc__)
-    kubectl.add_argument("rest", nargs=argparse.REMAINDER)
-    kubectl.set_defaults(func=cmd_kubectl)
+    sub.add_parser("kubectl", help=run_kubectl.__doc__, add_help=False)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `podlab` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["kubectl"]:
+        return run_kubectl(argv[1:])
     args = parser().parse_args(argv)
     try:
         return args.func(args)

@@ -1,0 +1,273 @@
+"""A lab session: its own namespace, created fresh on open and deleted on close, whatever happens.
+
+The namespace name is derived from the lab name (podlab-<name>), so notebook outputs that
+show it are the same on every run. Cleanup runs on close(), at the end of a `with` block
+(even when the body raises or the kernel is interrupted), and at interpreter exit. A
+leftover from a killed kernel is removed the next time the same lab opens, or by
+sweep_labs() (`podlab clean`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import re
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from . import manifests, waiting
+from ._api import api_error, request_json, resource_for
+from .connect import connect
+from .errors import PodlabError
+from .events import Event, events
+from .manifests import AppliedObjects, Manifest
+from .nodefiles import read_node_file
+from .pods import ExecResult, exec_in_pod, logs, read_file
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+LAB_LABEL = "podlab.dev/lab"
+NAMESPACE_PREFIX = "podlab-"
+CLOSE_TIMEOUT = 120.0
+# Grace period given to a lab's pods on close: lab containers (often `sleep` as PID 1)
+# ignore SIGTERM, so the default 30 s would make every close take 30 s.
+CLOSE_GRACE_SECONDS = 1
+
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
+_open_labs: dict[str, Lab] = {}  # namespace → the Lab that owns it in this process
+_registry_lock = threading.Lock()
+
+
+class Lab:
+    """A lab session in namespace podlab-<name>; its methods act in that namespace."""
+
+    def __init__(self, name: str, *, kubeconfig: Path | None = None) -> None:
+        if not _NAME.match(name) or len(NAMESPACE_PREFIX + name) > 63:
+            raise PodlabError(f"{name!r} cannot name a lab.",
+                              hint="Use lowercase letters, digits and '-', at most "
+                                   f"{63 - len(NAMESPACE_PREFIX)} characters (e.g. 'downward-api').")
+        self.name = name
+        self.namespace = NAMESPACE_PREFIX + name
+        self.api = connect(kubeconfig)
+        self._uid: str | None = None
+        self._outside: list[dict[str, Any]] = []  # applied objects the namespace won't take along
+
+    def __repr__(self) -> str:
+        return f"Lab(namespace={self.namespace!r})"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def open(self) -> Lab:
+        """Create the namespace afresh (removing a leftover first) and wait until pods can be created."""
+        with _registry_lock:
+            previous = _open_labs.get(self.namespace)
+            if previous is not None and previous is not self:
+                previous._uid = None  # superseded: its close() must not delete our namespace
+            _open_labs[self.namespace] = self
+        _delete_namespaces(self.api, [self.namespace])
+        body = {"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": self.namespace,
+                             "labels": {MANAGED_BY: "podlab", LAB_LABEL: self.name}}}
+        try:
+            created = request_json(self.api, "POST", "/api/v1/namespaces", body=body)
+        except ApiException as e:
+            raise api_error(e, f"creating namespace {self.namespace}") from None
+        self._uid = created["metadata"]["uid"]
+        # The ServiceAccount admission plugin rejects pods until the namespace's
+        # "default" ServiceAccount exists; it is created asynchronously.
+        waiting.wait_for_object(self.namespace, "ServiceAccount", "default",
+                                lambda sa: sa is not None, description="created", api=self.api)
+        return self
+
+    def close(self) -> None:
+        """Delete the lab's namespace (and what it applied elsewhere) and wait until it is gone."""
+        with _registry_lock:
+            uid, self._uid = self._uid, None
+            if _open_labs.get(self.namespace) is self:
+                del _open_labs[self.namespace]
+        if uid is None:
+            return
+        outside, self._outside = self._outside, []
+        try:
+            for obj in reversed(outside):
+                manifests.delete(self.namespace, obj, wait=False, api=self.api)
+        finally:
+            _delete_namespaces(self.api, [self.namespace], uid=uid)
+
+    def __enter__(self) -> Lab:
+        return self if self._uid else self.open()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- objects -----------------------------------------------------------------------------
+
+    def apply(self, manifest: Manifest) -> AppliedObjects:
+        """Server-side apply a manifest (YAML text, Path, dict or list) into the lab."""
+        applied = manifests.apply(self.namespace, manifest, api=self.api)
+        self._outside.extend(o for o in applied
+                             if o["metadata"].get("namespace") != self.namespace)
+        return applied
+
+    def delete(self, target: str | Manifest, *, kind: str = "Pod", api_version: str = "v1",
+               grace_period: int | None = None, timeout: float = waiting.DEFAULT_TIMEOUT) -> list[str]:
+        """Delete a pod by name (or kind/api_version), or what a manifest describes; wait until gone."""
+        if isinstance(target, str) and _POD_NAME.match(target):
+            target = {"apiVersion": api_version, "kind": kind, "metadata": {"name": target}}
+        return manifests.delete(self.namespace, target, grace_period=grace_period,
+                                timeout=timeout, api=self.api)
+
+    def get(self, kind: str, name: str, *, api_version: str = "v1",
+            namespace: str | None = None) -> dict[str, Any]:
+        """Any object as the server has it now, as a dict (namespaced kinds: the lab's namespace)."""
+        resource = resource_for(self.api, api_version, kind)
+        where = (namespace or self.namespace) if resource.namespaced else None
+        try:
+            return request_json(self.api, "GET", resource.path(where, name))
+        except ApiException as e:
+            raise api_error(e, f"reading {kind.lower()}/{name}") from None
+
+    def pod(self, name: str) -> client.V1Pod:
+        """The pod as the API server has it now."""
+        try:
+            return client.CoreV1Api(self.api).read_namespaced_pod(name, self.namespace)
+        except ApiException as e:
+            raise api_error(e, f"reading pod {self.namespace}/{name}") from None
+
+    # -- waits -------------------------------------------------------------------------------
+
+    def wait_for_pod(self, name: str, predicate: Callable[[client.V1Pod], bool], *,
+                     description: str, timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
+        """Wait until predicate(pod) holds."""
+        return waiting.wait_for_pod(self.namespace, name, predicate, description=description,
+                                    timeout=timeout, api=self.api)
+
+    def wait_for_ready(self, name: str, *, timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
+        """Wait until the pod is Running and Ready."""
+        return waiting.wait_for_ready(self.namespace, name, timeout=timeout, api=self.api)
+
+    def wait_for_not_ready(self, name: str, *, timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
+        """Wait until the pod's Ready condition is False."""
+        return waiting.wait_for_not_ready(self.namespace, name, timeout=timeout, api=self.api)
+
+    def wait_for_phase(self, name: str, phase: str, *,
+                       timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
+        """Wait until the pod is in the given phase."""
+        return waiting.wait_for_phase(self.namespace, name, phase, timeout=timeout, api=self.api)
+
+    def wait_for_condition(self, name: str, condition_type: str, status: str = "True", *,
+                           timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
+        """Wait until the pod has the condition with the given status."""
+        return waiting.wait_for_condition(self.namespace, name, condition_type, status,
+                                          timeout=timeout, api=self.api)
+
+    def wait_for_restarts(self, name: str, at_least: int = 1, *, container: str | None = None,
+                          timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
+        """Wait until the pod's containers restarted at least at_least times."""
+        return waiting.wait_for_restarts(self.namespace, name, at_least, container=container,
+                                         timeout=timeout, api=self.api)
+
+    def wait_for_deletion(self, name: str, *, kind: str = "Pod", api_version: str = "v1",
+                          timeout: float = waiting.DEFAULT_TIMEOUT) -> None:
+        """Wait until the object is gone."""
+        waiting.wait_for_deletion(self.namespace, name, kind=kind, api_version=api_version,
+                                  timeout=timeout, api=self.api)
+
+    def wait_for_object(self, kind: str, name: str, predicate: waiting.ObjectPredicate, *,
+                        description: str, api_version: str = "v1",
+                        timeout: float = waiting.DEFAULT_TIMEOUT) -> dict[str, Any] | None:
+        """Wait until predicate(object dict or None) holds for any kind in the lab."""
+        return waiting.wait_for_object(self.namespace, kind, name, predicate, description=description,
+                                       api_version=api_version, timeout=timeout, api=self.api)
+
+    def wait_for_objects(self, kind: str, label_selector: str, predicate: waiting.ObjectsPredicate, *,
+                         description: str, api_version: str = "v1",
+                         timeout: float = waiting.DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
+        """Wait until predicate(all objects of kind matching label_selector) holds, e.g. EndpointSlices."""
+        return waiting.wait_for_objects(self.namespace, kind, label_selector, predicate,
+                                        description=description, api_version=api_version,
+                                        timeout=timeout, api=self.api)
+
+    # -- looking inside ----------------------------------------------------------------------
+
+    def exec(self, pod: str, command: str | Sequence[str], *, container: str | None = None,
+             timeout: float = 60.0) -> ExecResult:
+        """Run a command in the pod (a string runs under `sh -c`)."""
+        return exec_in_pod(self.namespace, pod, command, container=container, timeout=timeout,
+                           api=self.api)
+
+    def read_file(self, pod: str, path: str, *, container: str | None = None) -> str:
+        """A file's contents as the container sees it."""
+        return read_file(self.namespace, pod, path, container=container, api=self.api)
+
+    def logs(self, pod: str, *, container: str | None = None, previous: bool = False,
+             tail_lines: int | None = None) -> str:
+        """A container's log."""
+        return logs(self.namespace, pod, container=container, previous=previous,
+                    tail_lines=tail_lines, api=self.api)
+
+    def events(self, involved_name: str | None = None) -> list[Event]:
+        """The lab's events (about involved_name if given), oldest first."""
+        return events(self.namespace, involved_name, api=self.api)
+
+    def read_node_file(self, path: str, *, node: str | None = None) -> str:
+        """A file a pod wrote under NODE_SHARE_DIR on its node."""
+        return read_node_file(path, namespace=self.namespace, node=node, api=self.api)
+
+
+def open_lab(name: str, *, kubeconfig: Path | None = None) -> Lab:
+    """Open a fresh lab session (namespace podlab-<name>); usable as a context manager too."""
+    return Lab(name, kubeconfig=kubeconfig).open()
+
+
+def sweep_labs(names: Iterable[str] | None = None, *, kubeconfig: Path | None = None) -> list[str]:
+    """Delete every podlab lab namespace (or only those of the named labs); return their names."""
+    api = connect(kubeconfig)
+    selector = f"{MANAGED_BY}=podlab"
+    if names is not None:
+        selector += f",{LAB_LABEL} in ({','.join(sorted(names))})"
+    try:
+        listing = client.CoreV1Api(api).list_namespace(label_selector=selector)
+    except ApiException as e:
+        raise api_error(e, "listing lab namespaces") from None
+    found = sorted(ns.metadata.name for ns in listing.items)
+    _delete_namespaces(api, found)
+    return found
+
+
+def _delete_namespaces(api: client.ApiClient, namespaces: Sequence[str], *,
+                       uid: str | None = None) -> None:
+    """Delete namespaces (only the incarnation with uid, if given) and wait until all are gone."""
+    core = client.CoreV1Api(api)
+    pending = []
+    for namespace in namespaces:
+        options = client.V1DeleteOptions(preconditions=client.V1Preconditions(uid=uid) if uid else None)
+        try:
+            core.delete_namespace(namespace, body=options)
+            # Shorten the pods' grace period too: the namespace controller honours it.
+            core.delete_collection_namespaced_pod(namespace, grace_period_seconds=CLOSE_GRACE_SECONDS)
+        except ApiException as e:
+            if e.status in (404, 409):  # gone already, or a newer incarnation that is not ours
+                continue
+            raise api_error(e, f"deleting namespace {namespace}") from None
+        pending.append(namespace)
+    for namespace in pending:
+        waiting.wait_for_deletion(None, namespace, kind="Namespace", timeout=CLOSE_TIMEOUT, api=api)
+
+
+def _close_all_at_exit() -> None:
+    for lab in list(_open_labs.values()):
+        try:
+            lab.close()
+        except Exception as e:  # never turn interpreter exit into a traceback storm
+            print(f"podlab: could not delete namespace {lab.namespace}: {e}")
+
+
+atexit.register(_close_all_at_exit)
