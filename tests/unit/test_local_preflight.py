@@ -1,0 +1,59 @@
+"""Bad input for the local provider gets one clear message that says what to do."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from podlab.cluster.local import host
+from podlab.cluster.local import layout as L
+from podlab.errors import PodlabError, ProviderUnavailable
+
+
+def test_not_linux_points_to_kind(monkeypatch):
+    monkeypatch.setattr(host.platform, "system", lambda: "Darwin")
+    missing = host.missing_prerequisites(need_go=True)
+    assert len(missing) == 1 and "Linux" in missing[0] and "--provider kind" in missing[0]
+
+
+def test_not_root_says_how_to_run(monkeypatch):
+    monkeypatch.setattr(host.os, "geteuid", lambda: 1000)
+    with pytest.raises(ProviderUnavailable) as error:
+        host.check_prerequisites(need_go=False)
+    assert "root" in str(error.value) and "sudo -E podlab up" in str(error.value)
+
+
+def test_missing_go_is_reported_only_when_a_build_is_needed(monkeypatch):
+    real_which = host.shutil.which
+    monkeypatch.setattr(host.shutil, "which", lambda tool: None if tool == "go" else real_which(tool))
+    assert any(m.startswith("Go") for m in host.missing_prerequisites(need_go=True))
+    assert not any(m.startswith("Go") for m in host.missing_prerequisites(need_go=False))
+
+
+def test_missing_tools_name_their_debian_package(monkeypatch):
+    monkeypatch.setattr(host.shutil, "which", lambda tool: None)
+    missing = "\n".join(host.missing_prerequisites(need_go=False))
+    assert "containerd (apt-get install containerd)" in missing
+    assert "runc (apt-get install runc)" in missing
+
+
+def test_a_taken_port_names_the_port_and_who_holds_it(monkeypatch):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        monkeypatch.setattr(L, "PORTS", {"kube-apiserver": port})
+        with pytest.raises(PodlabError) as error:
+            host.check_ports()
+    message = str(error.value)
+    assert f"{port} (kube-apiserver)" in message and "python" in message
+    assert "podlab down" in message
+
+
+def test_free_ports_pass(monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(L, "PORTS", {"kube-apiserver": port})
+    host.check_ports()
