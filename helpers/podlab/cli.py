@@ -8,6 +8,7 @@ import sys
 
 from . import cluster, paths
 from .errors import PodlabError
+from .images import NODE_SHARE_DIR
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -16,6 +17,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     print(f"✓ lab cluster ready ({info.provider}, context {info.context})")
     if info.kubeconfig:
         print(f"  kubeconfig: {info.kubeconfig}   (export KUBECONFIG={info.kubeconfig})")
+    if info.share_host_dir:
+        print(f"  files pods write under {NODE_SHARE_DIR} on the node appear in {info.share_host_dir}")
     return 0
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -19,17 +19,14 @@ class Readiness:
 
 @dataclass(frozen=True)
 class ClusterInfo:
-    """A running cluster: how to reach it and how to read files on its node."""
+    """A running cluster and how to reach it."""
 
     provider: str
     context: str
     kubeconfig: Path | None
-    node_root: str = "/"
-    node_exec: tuple[str, ...] = field(default=())
-
-    def node_path(self, path: str) -> str:
-        """The path where a node file is visible to podlab (e.g. a hostPath directory)."""
-        return path
+    # Where the node's NODE_SHARE_DIR is visible on this machine, when it is not at the
+    # same path (kind: a host directory bind-mounted into the node container).
+    share_host_dir: Path | None = None
 
 
 class Provider(Protocol):

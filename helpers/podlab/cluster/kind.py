@@ -1,0 +1,206 @@
+"""A one-node kind cluster named podlab, for laptops with a Docker engine."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from podlab import paths
+from podlab.cluster.base import ClusterInfo, Readiness
+from podlab.errors import PodlabError, ProviderUnavailable
+from podlab.images import LAB_IMAGE, NODE_SHARE_DIR
+from podlab.progress import step
+
+CLUSTER = "podlab"
+CONTEXT = f"kind-{CLUSTER}"
+NODE_CONTAINER = f"{CLUSTER}-control-plane"
+TEMPLATE = Path(__file__).with_name("kind-config.yaml")
+SHARE_PLACEHOLDER = '"@PODLAB_SHARE_HOST_DIR@"'
+KIND_VERSION = (0, 33, 0)  # the kind release that built the pinned node image
+INSTALL_KIND = "install kind v0.33.0: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
+OTHER_PROVIDER = "or use `podlab up --provider local` (no Docker needed)"
+
+
+def run(args: list[str], *, hint: str, log: Path | None = None, timeout: float | None = None,
+        check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command; on failure raise PodlabError with the command, its output tail and `hint`."""
+    shown = " ".join(args)
+    try:
+        if log is None:
+            done = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
+        else:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("w") as out:
+                done = subprocess.run(args, stdout=out, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+            done.stdout, done.stderr = "", log.read_text(errors="replace")
+    except FileNotFoundError as e:
+        raise PodlabError(f"`{shown}` failed: {args[0]} is not on PATH.", hint=hint) from e
+    except subprocess.TimeoutExpired as e:
+        raise PodlabError(f"`{shown}` did not finish within {timeout:.0f}s.", hint=hint) from e
+    if check and done.returncode != 0:
+        tail = "\n".join(f"    {line}" for line in (done.stderr or done.stdout).strip().splitlines()[-12:])
+        where = f" (full output: {log})" if log else ""
+        raise PodlabError(f"`{shown}` failed with exit code {done.returncode}{where}:\n{tail}", hint=hint)
+    return done
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line of a command's output."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "no output")
+
+
+def share_dir() -> Path:
+    """Host directory mounted into the node at NODE_SHARE_DIR (per user, no root needed)."""
+    return paths.cache_dir() / "kind-share"
+
+
+def kind_dir() -> Path:
+    """Where podlab keeps the rendered kind config and kind's logs."""
+    return paths.cache_dir() / "kind"
+
+
+def lab_archive() -> Path:
+    """An OCI archive of the lab image, loaded into the node when it exists."""
+    return paths.cache_dir() / "images" / "lab.tar"
+
+
+def render_config(share: Path) -> str:
+    """The committed kind config with this user's share directory filled in."""
+    template = TEMPLATE.read_text()
+    if template.count(SHARE_PLACEHOLDER) != 1:
+        raise PodlabError(f"{TEMPLATE} must contain {SHARE_PLACEHOLDER} exactly once.",
+                          hint="Restore that file from the podlab repository.")
+    text = template.replace(SHARE_PLACEHOLDER, json.dumps(str(share)))  # JSON strings are YAML
+    mounts = yaml.safe_load(text)["nodes"][0].get("extraMounts") or []
+    if {"hostPath": str(share), "containerPath": NODE_SHARE_DIR} not in mounts:
+        raise PodlabError(f"{TEMPLATE} does not mount the share directory at {NODE_SHARE_DIR}.",
+                          hint="Restore that file from the podlab repository.")
+    return text
+
+
+def parse_version(text: str) -> tuple[int, ...] | None:
+    """The version in `kind version` output (e.g. 'kind v0.33.0 go1.25 linux/amd64')."""
+    found = re.search(r"v(\d+)\.(\d+)\.(\d+)", text)
+    return tuple(int(n) for n in found.groups()) if found else None
+
+
+class KindProvider:
+    """A one-node kind cluster 'podlab', with lab images loaded and a shared host directory."""
+
+    name = "kind"
+
+    def check(self) -> Readiness:
+        """Whether kind and an answering Docker engine are here (never raises)."""
+        missing: list[str] = []
+        notes: list[str] = []
+        if not shutil.which("kind"):
+            missing.append(f"kind is not on PATH ({INSTALL_KIND})")
+        else:
+            notes.extend(self._version_notes())
+        if not shutil.which("docker"):
+            missing.append("docker is not on PATH (install Docker Engine or Docker Desktop)")
+        else:
+            try:
+                info = run(["docker", "info", "--format", "{{.ServerVersion}}"], hint="", timeout=30, check=False)
+            except PodlabError as e:
+                missing.append(f"docker CLI found but no Docker engine answers ({e.message})")
+            else:
+                if info.returncode != 0:
+                    why = first_line(info.stderr or info.stdout)
+                    missing.append(f"docker CLI found but no Docker engine answers (docker info failed: {why})")
+                else:
+                    notes.append(f"Docker engine {info.stdout.strip()}")
+        return Readiness(self.name, not missing, tuple(missing), tuple(notes))
+
+    def _version_notes(self) -> list[str]:
+        """A warning if kind is older than the release the node image was built for."""
+        try:
+            version = parse_version(run(["kind", "version"], hint="", timeout=30).stdout)
+        except PodlabError:
+            return ["could not run `kind version`"]
+        if version is None or version >= KIND_VERSION:
+            return []
+        shown = ".".join(map(str, version))
+        return [f"kind v{shown} is older than v0.33.0, which built the pinned node image; "
+                f"`kind load` may fail — {INSTALL_KIND}"]
+
+    def clusters(self) -> list[str]:
+        """Names of the kind clusters that exist now."""
+        out = run(["kind", "get", "clusters"], timeout=60,
+                  hint="Make sure the Docker engine is running (`docker info`), then retry.").stdout
+        return [line.strip() for line in out.splitlines() if line.strip()]
+
+    def up(self) -> ClusterInfo:
+        """Create the podlab cluster (or reuse it), write its kubeconfig, load lab images."""
+        ready = self.check()
+        if not ready.usable:
+            raise ProviderUnavailable("kind cannot run here: " + "; ".join(ready.missing),
+                                      hint=f"Fix that and retry, {OTHER_PROVIDER}.")
+        kubeconfig = paths.kubeconfig_path()
+        if CLUSTER in self.clusters():
+            print(f"kind: reusing existing cluster '{CLUSTER}'", file=sys.stderr)
+        else:
+            self._create(kubeconfig)
+        run(["kind", "export", "kubeconfig", "--name", CLUSTER, "--kubeconfig", str(kubeconfig)], timeout=60,
+            hint=f"Check the cluster with `kind get clusters`; if '{CLUSTER}' is broken, "
+                 f"run `podlab down --provider kind` and `podlab up --provider kind` again.")
+        self._load_images()
+        return ClusterInfo(provider=self.name, context=CONTEXT, kubeconfig=kubeconfig,
+                           share_host_dir=share_dir())
+
+    def _create(self, kubeconfig: Path) -> None:
+        """Render the config and run `kind create cluster` (minutes: pulls the node image)."""
+        share_dir().mkdir(parents=True, exist_ok=True)
+        config = kind_dir() / "kind-config.yaml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(render_config(share_dir()))
+        log = kind_dir() / "create.log"
+        with step(f"creating kind cluster '{CLUSTER}'", log=log):
+            run(["kind", "create", "cluster", "--name", CLUSTER, "--config", str(config),
+                 "--kubeconfig", str(kubeconfig), "--wait", "180s"], log=log,
+                hint=f"Read {log}. Common causes: Docker is short of memory or disk, or the node image "
+                     f"could not be pulled. Fix that and run `podlab up --provider kind` again, {OTHER_PROVIDER}.")
+
+    def _load_images(self) -> None:
+        """Load the lab image into the node from Docker and/or from the cached OCI archive."""
+        present = run(["docker", "image", "inspect", LAB_IMAGE], hint="", timeout=60, check=False)
+        retry = f"Retry `podlab up --provider kind`; the node can also pull {LAB_IMAGE} itself if it is online."
+        if present.returncode == 0:
+            with step(f"loading {LAB_IMAGE} into the node"):
+                run(["kind", "load", "docker-image", LAB_IMAGE, "--name", CLUSTER], hint=retry, timeout=600)
+        archive = lab_archive()
+        if archive.is_file():
+            with step(f"loading {archive} into the node"):
+                run(["kind", "load", "image-archive", str(archive), "--name", CLUSTER], hint=retry, timeout=600)
+
+    def down(self) -> None:
+        """Empty the shared directory (files there may be root-owned) and delete the cluster."""
+        if not shutil.which("kind"):
+            raise PodlabError("kind is not on PATH, so the podlab kind cluster cannot be deleted.",
+                              hint=f"{INSTALL_KIND.capitalize()}, or remove the container: "
+                                   f"`docker rm -f {NODE_CONTAINER}`.")
+        if CLUSTER not in self.clusters():
+            print(f"kind: no cluster '{CLUSTER}', nothing to delete", file=sys.stderr)
+            return
+        run(["docker", "exec", NODE_CONTAINER, "find", NODE_SHARE_DIR, "-mindepth", "1", "-delete"],
+            hint="", timeout=60, check=False)  # best effort: lets the user delete share_dir() later
+        with step(f"deleting kind cluster '{CLUSTER}'"):
+            run(["kind", "delete", "cluster", "--name", CLUSTER, "--kubeconfig", str(paths.kubeconfig_path())],
+                timeout=300, hint=f"Retry, or remove the node container: `docker rm -f {NODE_CONTAINER}`.")
+
+    def status(self) -> str:
+        """One line: whether the podlab kind cluster exists (never raises)."""
+        if not shutil.which("kind"):
+            return "kind: not installed"
+        listed = run(["kind", "get", "clusters"], hint="", timeout=60, check=False)
+        if listed.returncode != 0:
+            return f"kind: cannot list clusters ({first_line(listed.stderr or listed.stdout)})"
+        if CLUSTER in listed.stdout.split():
+            return f"kind: cluster '{CLUSTER}' exists (context {CONTEXT}, kubeconfig {paths.kubeconfig_path()})"
+        return f"kind: no cluster '{CLUSTER}'"
