@@ -50,6 +50,14 @@ def active_provider_name() -> str | None:
         return None
 
 
+def active_context() -> str | None:
+    """The kube context `podlab up` last vetted and started labs on, if any."""
+    try:
+        return json.loads(_active_file().read_text())["context"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def forget_active() -> None:
     """Forget the active cluster after `down`."""
     _active_file().unlink(missing_ok=True)
