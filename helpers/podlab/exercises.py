@@ -1,0 +1,111 @@
+"""Exercises: a task, a starter to edit, hints revealed one by one, and a live check.
+
+An exercise module (e.g. labs/01-downward-api/exercises.py) defines Exercise objects at
+module level; load_exercises() finds them. In a notebook:
+
+    ex.show_task()            # what to do, and the starter to copy
+    ex.check(lab, answer)     # applies the answer in the lab and checks live behaviour
+    ex.hint()                 # the next hint
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+from collections.abc import Callable
+
+from .errors import PodlabError
+from .manifests import delete, load_manifests
+
+if TYPE_CHECKING:
+    from .session import Lab
+
+EXERCISE_FILE = "exercises.py"
+RESET_GRACE_SECONDS = 1
+
+
+@dataclass(eq=False)
+class Exercise:
+    """One exercise. verify(lab, answer) applies the answer and asserts; it raises AssertionError
+    (or PodlabError) when the answer does not do what the task asks."""
+
+    id: str
+    title: str
+    task: str
+    starter: str
+    solution: str = field(repr=False)
+    hints: list[str]
+    verify: Callable[[Lab, str], None] = field(repr=False)
+    hints_shown: int = field(default=0, init=False, repr=False)
+
+    def show_task(self) -> None:
+        """Print the task and the starter to copy into the answer cell."""
+        print(f"Exercise {self.id}: {self.title}\n\n{self.task.strip()}\n\n"
+              f"Starter:\n{self.starter.strip()}")
+
+    def hint(self) -> None:
+        """Print the next hint (they build on each other)."""
+        if self.hints_shown >= len(self.hints):
+            print("No more hints: ex.show_solution() shows one working answer.")
+            return
+        self.hints_shown += 1
+        print(f"Hint {self.hints_shown}/{len(self.hints)}: {self.hints[self.hints_shown - 1]}")
+
+    def show_solution(self) -> None:
+        """Print one working answer."""
+        print(self.solution.strip())
+
+    def check(self, lab: Lab, answer: str) -> None:
+        """Try the answer in the lab and print whether it solves the exercise (a wrong answer never raises)."""
+        self.reset(lab, answer)
+        try:
+            self.verify(lab, answer)
+        except (AssertionError, PodlabError) as e:
+            left = len(self.hints) - self.hints_shown
+            nudge = f"Try ex.hint() ({left} left)." if left else "ex.show_solution() shows one answer."
+            print(f"✗ Not solved yet.\n{_indent(str(e))}\n{nudge}")
+            return
+        print(f"🎉 Exercise {self.id} solved")
+
+    def reset(self, lab: Lab, answer: str) -> None:
+        """Delete what a previous attempt at this answer created, so it can be applied afresh."""
+        try:
+            objects = load_manifests(answer)
+        except PodlabError:
+            return  # not a manifest (or not valid yet): verify() will report it
+        delete(lab.namespace, objects, grace_period=RESET_GRACE_SECONDS, api=lab.api)
+
+
+def load_exercises(path: str | Path) -> list[Exercise]:
+    """The Exercise objects defined in an exercises module, or in every exercises.py under a directory."""
+    path = Path(path)
+    files = sorted(path.rglob(EXERCISE_FILE)) if path.is_dir() else [path]
+    found: list[Exercise] = []
+    for file in files:
+        module = _import(file)
+        found.extend(v for v in vars(module).values() if isinstance(v, Exercise))
+    ids = [e.id for e in found]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise PodlabError(f"Exercise ids must be unique; repeated: {', '.join(duplicates)}.")
+    return found
+
+
+def _import(file: Path):
+    if not file.is_file():
+        raise PodlabError(f"No exercise module at {file}.")
+    name = "podlab_exercises." + re.sub(r"\W", "_", str(file.resolve().with_suffix("")))
+    spec = importlib.util.spec_from_file_location(name, file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look modules up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" for line in text.splitlines())

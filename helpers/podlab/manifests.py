@@ -1,0 +1,199 @@
+"""Applying and deleting manifests: server-side apply with strict field validation.
+
+A typo such as `imagee:` must be reported, never silently dropped. Server-side apply
+(PATCH application/apply-patch+yaml, fieldManager=podlab, fieldValidation=Strict) does
+that: the server answers `….imagee: field not declared in schema` (HTTP 500, whatever the
+fieldValidation level, for built-in kinds), and Strict also rejects duplicated fields.
+Duplicate keys in YAML text never reach the server (PyYAML keeps the last one), so the
+loader here refuses them with their line number.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from pathlib import Path
+from typing import Any, Union
+from collections.abc import Mapping, Sequence
+
+import yaml
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from ._api import api_error, request_json, resource_for, status_of
+from .connect import connect
+from .errors import PodlabError
+from .waiting import DEFAULT_TIMEOUT, wait_for_deletion
+
+FIELD_MANAGER = "podlab"
+
+Manifest = Union[str, "os.PathLike[str]", Mapping[str, Any], Sequence[Mapping[str, Any]]]
+"""YAML text (one or more documents), a path to a YAML file, an object dict, or a list of them."""
+
+
+class AppliedObjects(list):
+    """The objects as the server returned them; shown briefly (`applied pod/demo`) in notebooks."""
+
+    def __repr__(self) -> str:
+        return "applied " + ", ".join(object_ref(o) for o in self) if self else "applied nothing"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+def object_ref(obj: Mapping[str, Any]) -> str:
+    """kind/name of an object, kubectl style (`pod/demo`)."""
+    return f"{str(obj.get('kind', '?')).lower()}/{(obj.get('metadata') or {}).get('name', '?')}"
+
+
+def load_manifests(source: Manifest) -> list[dict[str, Any]]:
+    """Parse a manifest into object dicts (copies), skipping empty documents and unrolling Lists."""
+    if isinstance(source, os.PathLike):
+        path = Path(source)
+        try:
+            docs: list[Any] = _parse_yaml(path.read_text(), origin=str(path))
+        except FileNotFoundError:
+            raise PodlabError(f"No manifest file at {path}.") from None
+    elif isinstance(source, str):
+        docs = _parse_yaml(source, origin="The manifest")
+    elif isinstance(source, Mapping):
+        docs = [source]
+    elif isinstance(source, Sequence):
+        docs = list(source)
+    else:
+        raise TypeError(f"cannot apply a {type(source).__name__}: pass YAML text, a Path, a dict or a list")
+
+    objects: list[dict[str, Any]] = []
+    for number, doc in enumerate(docs, start=1):
+        if doc is None:
+            continue
+        if isinstance(doc, Mapping) and str(doc.get("kind", "")).endswith("List") and "items" in doc:
+            objects.extend(load_manifests(list(doc["items"] or [])))
+            continue
+        objects.append(_checked(doc, number))
+    return objects
+
+
+def apply(namespace: str, source: Manifest, *,
+          api: client.ApiClient | None = None) -> AppliedObjects:
+    """Server-side apply each object (namespaced ones into namespace unless they name one)."""
+    api = api or connect()
+    applied = AppliedObjects()
+    for obj in load_manifests(source):
+        resource = resource_for(api, obj["apiVersion"], obj["kind"])
+        metadata = obj["metadata"]
+        if resource.namespaced:
+            metadata["namespace"] = metadata.get("namespace") or namespace
+        else:
+            metadata.pop("namespace", None)
+        path = resource.path(metadata.get("namespace"), metadata["name"])
+        try:
+            applied.append(request_json(
+                api, "PATCH", path, body=obj, content_type="application/apply-patch+yaml",
+                query=[("fieldManager", FIELD_MANAGER), ("fieldValidation", "Strict"), ("force", True)]))
+        except ApiException as e:
+            raise apply_error(e, obj) from None
+    return applied
+
+
+def delete(namespace: str, source: Manifest, *, grace_period: int | None = None, wait: bool = True,
+           timeout: float = DEFAULT_TIMEOUT, api: client.ApiClient | None = None) -> list[str]:
+    """Delete the objects a manifest describes (absent ones are skipped); wait until they are gone."""
+    api = api or connect()
+    deleted: list[tuple[str, str | None, dict[str, Any]]] = []
+    for obj in load_manifests(source):
+        resource = resource_for(api, obj["apiVersion"], obj["kind"])
+        where = (obj["metadata"].get("namespace") or namespace) if resource.namespaced else None
+        options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions",
+                                   "propagationPolicy": "Background"}
+        if grace_period is not None:
+            options["gracePeriodSeconds"] = grace_period
+        try:
+            request_json(api, "DELETE", resource.path(where, obj["metadata"]["name"]), body=options)
+        except ApiException as e:
+            if e.status == 404:
+                continue
+            raise api_error(e, f"deleting {object_ref(obj)}") from None
+        deleted.append((object_ref(obj), where, obj))
+    if wait:
+        for _, where, obj in deleted:
+            wait_for_deletion(where, obj["metadata"]["name"], kind=obj["kind"],
+                              api_version=obj["apiVersion"], timeout=timeout, api=api)
+    return [ref for ref, _, _ in deleted]
+
+
+def apply_error(e: ApiException, obj: Mapping[str, Any]) -> PodlabError:
+    """The server's own message for a rejected apply, with the fix that usually works."""
+    message = status_of(e).get("message") or e.reason or f"HTTP {e.status}"
+    name = obj["metadata"]["name"]
+    unknown = _UNKNOWN_FIELD.search(message)
+    if unknown:
+        parent, field = (unknown["path"] or unknown["path2"]).lstrip(".").rpartition(".")[::2]
+        explain = ".".join([str(obj["kind"]).lower(), *re.sub(r"\[[^]]*\]", "", parent).split(".")])
+        hint = (f"{field!r} is not a field of {parent or obj['kind']}: fix its spelling or its "
+                f"indentation; `kubectl explain {explain.rstrip('.')}` lists the valid fields.")
+    elif "duplicate field" in message:
+        hint = "The same field appears twice in one object: keep only one."
+    elif "may not change fields" in message or "field is immutable" in message:
+        hint = (f"That field cannot change on an existing object: delete it first "
+                f"(lab.delete({name!r})) and apply again.")
+    elif e.status == 404:
+        hint = "The namespace does not exist (anymore): open the lab again with open_lab()."
+    elif e.status == 422:
+        hint = "Fix the field named in the message and apply again."
+    else:
+        return api_error(e, f"applying {object_ref(obj)}")
+    return PodlabError(message, hint=hint)
+
+
+# Server-side apply: `.spec.containers[name="app"].imagee: field not declared in schema`;
+# create/update with fieldValidation=Strict: `unknown field "spec.containers[0].imagee"`.
+_UNKNOWN_FIELD = re.compile(r'(?P<path>\.\S+): field not declared in schema|unknown field "(?P<path2>[^"]+)"')
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate keys, which PyYAML would silently collapse to the last."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen and key != "<<":
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate field {key!r}",
+                                                    key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _parse_yaml(text: str, *, origin: str) -> list[Any]:
+    try:
+        return list(yaml.load_all(text, Loader=_StrictLoader))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        hint = ("A field may appear once per object: merge the two (YAML would otherwise keep "
+                "only the last one)." if problem.startswith("duplicate field")
+                else "Check the indentation there: YAML nests by spaces, never tabs.")
+        raise PodlabError(f"{origin} is not valid YAML: {problem}{where}", hint=hint) from None
+
+
+def _checked(doc: Any, number: int) -> dict[str, Any]:
+    if not isinstance(doc, Mapping):
+        hint = ("A file path given as a string is read as YAML: pass Path('…') instead."
+                if isinstance(doc, str) else "Each YAML document must be one object (a mapping).")
+        raise PodlabError(f"Manifest document {number} is a {type(doc).__name__}, not a Kubernetes "
+                          f"object: {str(doc)[:60]!r}", hint=hint)
+    missing = [k for k in ("apiVersion", "kind") if not doc.get(k)]
+    if not (doc.get("metadata") or {}).get("name"):
+        missing.append("metadata.name")
+    if missing:
+        raise PodlabError(f"Manifest document {number} ({doc.get('kind', 'no kind')}) lacks "
+                          f"{', '.join(missing)}.",
+                          hint="Every object needs apiVersion, kind and metadata.name.")
+    return copy.deepcopy(dict(doc))

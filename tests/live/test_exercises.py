@@ -1,0 +1,49 @@
+"""Every exercise under labs/ (and the example fixture) is live-proven: the starter fails, the solution passes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from podlab.errors import PodlabError
+from podlab.exercises import load_exercises
+from podlab.session import open_lab
+
+pytestmark = pytest.mark.live
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = Path(__file__).parent / "fixtures" / "example-lab" / "exercises.py"
+EXERCISES = load_exercises(ROOT / "labs") + load_exercises(EXAMPLE)
+
+
+def lab_name(exercise_id: str, suffix: str) -> str:
+    return f"ex-{exercise_id}"[:40].rstrip("-") + f"-{suffix}"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_starter_fails(live_cluster, exercise):
+    with open_lab(lab_name(exercise.id, "starter")) as lab:
+        with pytest.raises((AssertionError, PodlabError)):
+            exercise.verify(lab, exercise.starter)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_solution_passes(live_cluster, exercise):
+    with open_lab(lab_name(exercise.id, "solution")) as lab:
+        exercise.verify(lab, exercise.solution)
+
+
+def test_reader_flow_retries_in_the_same_lab(live_cluster, capsys):
+    """check() clears a previous attempt, so a corrected answer can be checked in the same lab."""
+    exercise = load_exercises(EXAMPLE)[0]
+    with open_lab("ex-reader-flow") as lab:
+        exercise.check(lab, exercise.starter)
+        exercise.hint()
+        exercise.check(lab, exercise.solution)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "✗ Not solved yet."
+    assert lines[1] == "  ✗ /etc/podinfo/name: expected 'namer'; observed 'podlab-ex-reader-flow'"
+    assert lines[2] == "Try ex.hint() (2 left)."
+    assert lines[3] == "Hint 1/2: Look at the fieldRef of the `name` item."
+    assert lines[4:] == ["✓ /etc/podinfo/name == 'namer'", "🎉 Exercise example-pod-name-file solved"]

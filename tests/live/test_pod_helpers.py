@@ -1,0 +1,183 @@
+"""Live: apply, waits, exec, files, logs, events and failure reports against the lab cluster."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from podlab.errors import PodlabError
+from podlab.images import LAB_IMAGE, NODE_SHARE_DIR
+from podlab.waiting import WaitFailed, WaitTimeout
+
+pytestmark = pytest.mark.live
+
+
+def pod(name: str, script: str, *, restart: str = "Always", extra: str = "") -> str:
+    return f"""
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+spec:
+  restartPolicy: {restart}
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: app
+    image: {LAB_IMAGE}
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", {json.dumps(script)}]
+{extra}"""
+
+
+def ready_when(test: str) -> str:
+    """A readiness probe: the pod is Ready once `test` succeeds in the container."""
+    return f"""    readinessProbe:
+      exec: {{command: ["sh", "-c", {json.dumps(test)}]}}
+      periodSeconds: 1
+      failureThreshold: 1
+"""
+
+
+def test_apply_wait_ready_and_exec(lab):
+    applied = lab.apply(pod("demo", "sleep 3600"))
+    assert repr(applied) == "applied pod/demo"
+    assert applied[0]["metadata"]["namespace"] == lab.namespace
+    ready = lab.wait_for_ready("demo", timeout=60)
+    assert ready.status.phase == "Running"
+
+    result = lab.exec("demo", ["sh", "-c", "echo out; echo err >&2; exit 3"])
+    assert (result.stdout, result.stderr, result.exit_code) == ("out\n", "err\n", 3)
+    assert lab.exec("demo", "echo $HOSTNAME").stdout == "demo\n"
+    assert lab.exec("demo", ["true"]).exit_code == 0
+    with pytest.raises(PodlabError, match="executable file not found|no such file"):
+        lab.exec("demo", ["no-such-command"])
+
+
+def test_read_file_and_missing_file(lab):
+    lab.apply(pod("files", "echo -n 'exact' > /tmp/value; sleep 3600",
+                  extra=ready_when("test -f /tmp/value")))
+    lab.wait_for_ready("files", timeout=60)
+    assert lab.read_file("files", "/etc/hostname") == "files\n"
+    assert lab.read_file("files", "/tmp/value") == "exact"
+    with pytest.raises(PodlabError) as caught:
+        lab.read_file("files", "/etc/podinfo/missing")
+    assert "Cannot read /etc/podinfo/missing in pod" in caught.value.message
+    assert "No such file or directory" in caught.value.message
+    assert "/etc/podinfo" in caught.value.hint
+
+
+def test_logs_and_events(lab):
+    lab.apply(pod("talker", "echo hello; echo world", restart="Never"))
+    lab.wait_for_phase("talker", "Succeeded", timeout=60)
+    assert lab.logs("talker") == "hello\nworld\n"
+    assert lab.logs("talker", tail_lines=1) == "world\n"
+    found = lab.events("talker")
+    assert {"Scheduled", "Started"} <= {e.reason for e in found}
+    assert all(e.object == "pod/talker" for e in found)
+    times = [e.time for e in found]
+    assert times == sorted(times)
+
+
+def test_strict_validation_reports_a_misspelt_field(lab):
+    typo = pod("typo", "sleep 1").replace("    image:", "    imagee:")
+    with pytest.raises(PodlabError) as caught:
+        lab.apply(typo)
+    print(caught.value)
+    assert '.spec.containers[name="app"].imagee: field not declared in schema' in caught.value.message
+    assert "`kubectl explain pod.spec.containers`" in caught.value.hint
+    with pytest.raises(PodlabError, match="not found"):
+        lab.pod("typo")
+
+
+def test_reapply_is_idempotent_and_an_immutable_change_says_delete_first(lab):
+    lab.apply(pod("same", "sleep 3600"))
+    lab.apply(pod("same", "sleep 3600"))
+    with pytest.raises(PodlabError) as caught:
+        lab.apply(pod("same", "sleep 7200"))
+    assert "lab.delete('same')" in caught.value.hint
+    assert lab.delete("same") == ["pod/same"]
+    with pytest.raises(PodlabError, match="not found"):
+        lab.pod("same")
+
+
+def test_timeout_report_shows_conditions_states_events_and_log_tail(lab):
+    lab.apply(pod("crash", "echo about to fail; exit 1"))
+    lab.wait_for_restarts("crash", 1, timeout=60)
+    started = time.monotonic()
+    with pytest.raises(WaitTimeout) as caught:
+        lab.wait_for_ready("crash", timeout=3)
+    assert time.monotonic() - started < 10
+    text = str(caught.value)
+    print(text)
+    assert text.startswith(f"Timed out after 3s waiting for pod/crash in namespace {lab.namespace} to be ready.")
+    for expected in ("  conditions:", "    Ready ", "ContainersNotReady", "  containers:",
+                     "exit code 1 (Error)", "restarts=", "  events (oldest first):", "BackOff",
+                     "| about to fail"):
+        assert expected in text, expected
+    assert "keeps exiting" in caught.value.hint
+
+
+def test_finished_pod_fails_fast_instead_of_timing_out(lab):
+    lab.apply(pod("once", "echo bye; exit 2", restart="Never"))
+    started = time.monotonic()
+    with pytest.raises(WaitFailed) as caught:
+        lab.wait_for_ready("once", timeout=90)
+    assert not isinstance(caught.value, WaitTimeout)
+    assert time.monotonic() - started < 45
+    assert "will never be ready: it has failed (phase Failed)" in caught.value.message
+    assert "exit code 2 (Error)" in caught.value.message
+
+
+def test_readiness_flips_both_ways(lab):
+    lab.apply(pod("probe", "sleep 3600", extra=ready_when("test -f /tmp/ready")))
+    lab.wait_for_phase("probe", "Running", timeout=60)
+    lab.wait_for_condition("probe", "Ready", "False", timeout=10)
+    lab.exec("probe", "touch /tmp/ready")
+    lab.wait_for_ready("probe", timeout=30)
+    lab.exec("probe", "rm /tmp/ready")
+    not_ready = lab.wait_for_not_ready("probe", timeout=30)
+    assert not_ready.status.phase == "Running"
+
+
+def test_wait_for_object_sees_deployment_become_available(lab):
+    lab.apply(f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {{name: app, image: "{LAB_IMAGE}", imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}}
+""")
+    deployment = lab.wait_for_object(
+        "Deployment", "web", lambda d: d is not None and d.get("status", {}).get("availableReplicas", 0) >= 2,
+        description="2 replicas available", api_version="apps/v1", timeout=90)
+    assert deployment["status"]["availableReplicas"] == 2
+    assert lab.delete("web", kind="Deployment", api_version="apps/v1") == ["deployment/web"]
+
+
+def test_read_node_file_written_through_hostpath(lab):
+    name = f"note-{uuid.uuid4().hex[:8]}.txt"
+    share = f"""    volumeMounts: [{{name: share, mountPath: /share}}]
+  volumes:
+  - name: share
+    hostPath: {{path: {NODE_SHARE_DIR}, type: DirectoryOrCreate}}"""
+    lab.apply(pod("writer", f"echo written by $HOSTNAME > /share/{name}; sleep 3600",
+                  extra=ready_when(f"test -s /share/{name}") + share))
+    lab.wait_for_ready("writer", timeout=60)
+    try:
+        assert lab.read_node_file(f"{NODE_SHARE_DIR}/{name}") == "written by writer\n"
+        with pytest.raises(PodlabError, match="Cannot read"):
+            lab.read_node_file(f"{NODE_SHARE_DIR}/missing-{name}")
+    finally:
+        lab.exec("writer", f"rm -f /share/{name}")
+    with pytest.raises(PodlabError, match="outside"):
+        lab.read_node_file("/etc/passwd")

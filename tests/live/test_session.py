@@ -1,0 +1,82 @@
+"""Live: a lab owns a fresh namespace and always deletes it, however the session ends."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from podlab.errors import PodlabError
+from podlab.images import LAB_IMAGE
+from podlab.session import Lab, open_lab, sweep_labs
+
+pytestmark = pytest.mark.live
+
+SLEEPER = f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: sleeper}}
+spec:
+  containers:
+  - {{name: app, image: "{LAB_IMAGE}", imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}}
+"""  # default 30 s grace, and `sleep` as PID 1 ignores SIGTERM: the worst case for cleanup
+
+
+def namespace(api, name: str) -> client.V1Namespace | None:
+    try:
+        return client.CoreV1Api(api).read_namespace(name)
+    except ApiException as e:
+        if e.status == 404:
+            return None
+        raise
+
+
+def test_namespace_is_labelled_and_deleted_even_when_the_body_raises(live_cluster):
+    with pytest.raises(RuntimeError, match="cell failed"):
+        with open_lab("t-body-raises") as lab:
+            ns = namespace(live_cluster, "podlab-t-body-raises")
+            assert ns.metadata.labels["app.kubernetes.io/managed-by"] == "podlab"
+            assert ns.metadata.labels["podlab.dev/lab"] == "t-body-raises"
+            lab.apply(SLEEPER)
+            raise RuntimeError("cell failed")
+    assert namespace(live_cluster, "podlab-t-body-raises") is None
+
+
+def test_close_is_bounded_and_idempotent_even_with_sigterm_ignoring_pods(live_cluster):
+    lab = open_lab("t-close")
+    lab.apply(SLEEPER)
+    lab.wait_for_ready("sleeper", timeout=60)
+    started = time.monotonic()
+    lab.close()
+    assert time.monotonic() - started < 20  # not the pod's 30 s grace period
+    assert namespace(live_cluster, lab.namespace) is None
+    lab.close()
+
+
+def test_same_lab_twice_in_a_row_and_over_a_leftover(live_cluster):
+    for _ in range(2):
+        with open_lab("t-twice") as lab:
+            lab.apply(SLEEPER)
+            lab.wait_for_ready("sleeper", timeout=60)
+    leftover = open_lab("t-twice")  # as if the kernel had been killed: never closed
+    leftover.apply(SLEEPER)
+    old_uid = namespace(live_cluster, "podlab-t-twice").metadata.uid
+    with open_lab("t-twice") as fresh:
+        assert namespace(live_cluster, fresh.namespace).metadata.uid != old_uid
+        with pytest.raises(PodlabError, match="not found"):
+            fresh.pod("sleeper")
+        leftover.close()  # superseded: must not delete the fresh namespace
+        assert namespace(live_cluster, fresh.namespace) is not None
+    assert namespace(live_cluster, "podlab-t-twice") is None
+
+
+def test_sweep_deletes_lab_namespaces(live_cluster):
+    first, second = Lab("t-sweep-a").open(), Lab("t-sweep-b").open()
+    first.apply(SLEEPER)
+    assert sweep_labs(["t-sweep-a", "t-sweep-b"]) == ["podlab-t-sweep-a", "podlab-t-sweep-b"]
+    assert namespace(live_cluster, first.namespace) is None
+    assert namespace(live_cluster, second.namespace) is None
+    assert sweep_labs(["t-sweep-a", "t-sweep-b"]) == []
+    first.close(), second.close()  # already gone: quietly nothing to do

@@ -1,0 +1,101 @@
+"""Readable reports of what a pod is doing, and the next step suggested for it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from kubernetes import client
+
+from podlab.diagnostics import describe_pod, hint_for_pod, summarize_pod
+from podlab.events import Event, event_from
+
+T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def crashing_pod() -> client.V1Pod:
+    return client.V1Pod(
+        metadata=client.V1ObjectMeta(name="crash"),
+        spec=client.V1PodSpec(node_name="node-1", containers=[client.V1Container(name="app")]),
+        status=client.V1PodStatus(
+            phase="Running",
+            conditions=[
+                client.V1PodCondition(type="PodScheduled", status="True"),
+                client.V1PodCondition(type="Ready", status="False", reason="ContainersNotReady",
+                                      message="containers with unready status: [app]"),
+            ],
+            container_statuses=[client.V1ContainerStatus(
+                name="app", ready=False, restart_count=2, image="busybox", image_id="",
+                state=client.V1ContainerState(waiting=client.V1ContainerStateWaiting(
+                    reason="CrashLoopBackOff", message="back-off 20s restarting failed container")),
+                last_state=client.V1ContainerState(terminated=client.V1ContainerStateTerminated(
+                    exit_code=1, reason="Error")),
+            )],
+        ),
+    )
+
+
+def test_report_shows_phase_conditions_states_events_and_log_tail():
+    report = describe_pod(
+        crashing_pod(),
+        [Event(T0, "Warning", "BackOff", "pod/crash", "Back-off restarting failed container", 3)],
+        {"app": ("previous run", "starting\nconfig missing, exiting\n")},
+    )
+    assert report.splitlines() == [
+        "pod/crash: phase Running on node node-1",
+        "  conditions:",
+        "    PodScheduled  True",
+        "    Ready         False  ContainersNotReady: containers with unready status: [app]",
+        "  containers:",
+        "    app: waiting: CrashLoopBackOff: back-off 20s restarting failed container; ready=False, restarts=2",
+        "      last run: exit code 1 (Error)",
+        "  events (oldest first):",
+        "    Warning  BackOff              pod/crash: Back-off restarting failed container (x3)",
+        "  log of app (previous run, last 20 lines):",
+        "    | starting",
+        "    | config missing, exiting",
+    ]
+
+
+def test_report_for_missing_pod_and_empty_log():
+    assert describe_pod(None, [], {}) == "The pod does not exist."
+    report = describe_pod(crashing_pod(), [], {"app": ("current run", "")})
+    assert "  events: none" in report
+    assert report.endswith("  log of app (current run): empty")
+
+
+def test_summary_is_one_line_with_phase_conditions_and_stuck_containers():
+    assert summarize_pod(crashing_pod()) == (
+        "Running · PodScheduled=True Ready=False · app: waiting: CrashLoopBackOff: "
+        "back-off 20s restarting failed container")
+    assert summarize_pod(None) == "not found (yet)"
+
+
+def test_hints_follow_the_state():
+    assert "keeps exiting" in hint_for_pod(crashing_pod())
+    between_restarts = crashing_pod()
+    between_restarts.status.container_statuses[0].state = client.V1ContainerState(
+        terminated=client.V1ContainerStateTerminated(exit_code=1, reason="Error"))
+    assert "keeps exiting" in hint_for_pod(between_restarts)
+    pod = crashing_pod()
+    pod.status.container_statuses[0].state.waiting.reason = "ImagePullBackOff"
+    assert "LAB_IMAGE" in hint_for_pod(pod)
+    pod.status.container_statuses[0].state.waiting.reason = "CreateContainerConfigError"
+    assert "ConfigMap/Secret" in hint_for_pod(pod)
+    assert "check the name" in hint_for_pod(None)
+
+
+def test_event_folding_prefers_series_and_last_timestamp():
+    old_style = client.CoreV1Event(
+        metadata=client.V1ObjectMeta(name="e1", creation_timestamp=T0),
+        involved_object=client.V1ObjectReference(kind="Pod", name="demo"),
+        reason="Pulled", message=" Image present \n", type="Normal", count=4,
+        last_timestamp=datetime(2025, 1, 2, tzinfo=timezone.utc))
+    new_style = client.CoreV1Event(
+        metadata=client.V1ObjectMeta(name="e2", creation_timestamp=T0),
+        involved_object=client.V1ObjectReference(kind="Pod", name="demo"),
+        reason="Scheduled", message="assigned", type="Normal", event_time=T0,
+        series=client.CoreV1EventSeries(count=2, last_observed_time=datetime(2025, 1, 3, tzinfo=timezone.utc)))
+    assert event_from(old_style) == Event(datetime(2025, 1, 2, tzinfo=timezone.utc), "Normal", "Pulled",
+                                          "pod/demo", "Image present", 4)
+    folded = event_from(new_style)
+    assert (folded.time, folded.count) == (datetime(2025, 1, 3, tzinfo=timezone.utc), 2)

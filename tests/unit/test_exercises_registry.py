@@ -1,0 +1,67 @@
+"""Exercise discovery, hints, and what check() tells the reader (pure parts; live ones in tests/live)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from podlab.errors import PodlabError
+from podlab.exercises import Exercise, load_exercises
+
+MODULE = '''
+from podlab.assertions import expect_equal
+from podlab.exercises import Exercise
+
+def _verify(lab, answer):
+    expect_equal("answer", answer.strip(), "42")
+
+FIRST = Exercise(id="{first}", title="The answer", task="Give the answer.", starter="0",
+                 solution="42", hints=["It is a number.", "Six times seven."], verify=_verify)
+SECOND = Exercise(id="second", title="Again", task="Again.", starter="0", solution="42",
+                  hints=[], verify=_verify)
+'''
+
+
+def write(directory: Path, first: str = "first") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "exercises.py").write_text(MODULE.format(first=first))
+    return directory / "exercises.py"
+
+
+def test_finds_exercises_in_definition_order_in_a_file_or_under_a_directory(tmp_path):
+    file = write(tmp_path / "lab-a")
+    assert [e.id for e in load_exercises(file)] == ["first", "second"]
+    write(tmp_path / "lab-b", first="third")
+    with pytest.raises(PodlabError, match="repeated: second"):
+        load_exercises(tmp_path)
+
+
+def test_hints_are_revealed_one_at_a_time(tmp_path, capsys):
+    ex = load_exercises(write(tmp_path))[0]
+    ex.hint(), ex.hint(), ex.hint()
+    assert capsys.readouterr().out.splitlines() == [
+        "Hint 1/2: It is a number.", "Hint 2/2: Six times seven.",
+        "No more hints: ex.show_solution() shows one working answer."]
+
+
+def test_check_reports_success_and_failure_without_raising(tmp_path, capsys):
+    ex = load_exercises(write(tmp_path))[0]
+    lab = SimpleNamespace(namespace="podlab-unit", api=None)  # non-manifest answers need no cluster
+    ex.check(lab, "41")
+    ex.check(lab, "42")
+    assert capsys.readouterr().out.splitlines() == [
+        "✗ Not solved yet.",
+        "  ✗ answer: expected '42'; observed '41'",
+        "Try ex.hint() (2 left).",
+        "✓ answer == '42'",
+        "🎉 Exercise first solved",
+    ]
+
+
+def test_task_shows_title_task_and_starter_but_repr_hides_the_solution(tmp_path, capsys):
+    ex: Exercise = load_exercises(write(tmp_path))[0]
+    ex.show_task()
+    assert capsys.readouterr().out == "Exercise first: The answer\n\nGive the answer.\n\nStarter:\n0\n"
+    assert "42" not in repr(ex)

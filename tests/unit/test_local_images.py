@@ -1,0 +1,302 @@
+"""The local provider's image builder: reproducible OCI archives, cache, pause binary."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from podlab.cluster.local import images
+from podlab.errors import PodlabError
+from podlab.images import LAB_IMAGE, PAUSE_IMAGE
+
+needs_busybox = pytest.mark.skipif(not Path("/bin/busybox").is_file(), reason="busybox-static not installed")
+needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test builds into its own cache directory."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("PODLAB_CACHE", str(cache))
+    return cache
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_members(archive: bytes) -> dict[str, bytes]:
+    """Regular files of a tar by name."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+
+
+def layer_of(archive: bytes) -> tarfile.TarFile:
+    """The single layer of an OCI archive, opened."""
+    files = read_members(archive)
+    index = json.loads(files["index.json"])
+    manifest = json.loads(files["blobs/sha256/" + index["manifests"][0]["digest"].split(":")[1]])
+    layer = files["blobs/sha256/" + manifest["layers"][0]["digest"].split(":")[1]]
+    return tarfile.open(fileobj=io.BytesIO(layer))
+
+
+def small_spec() -> images.ImageSpec:
+    entries = (images.Entry("app/run", "file", 0o755, b"#!/bin/sh\necho hi\n"),
+               images.Entry("app/link", "symlink", 0o777, target="run"),
+               images.Entry("tmp", "dir", 0o1777))
+    return images.ImageSpec("example.invalid/demo:1.0", "demo", entries, {"Cmd": ["/app/run"]})
+
+
+# ---------------------------------------------------------------- archive format
+
+def test_same_spec_gives_identical_bytes() -> None:
+    assert images.oci_archive_bytes(small_spec()) == images.oci_archive_bytes(small_spec())
+
+
+def test_entry_order_does_not_change_the_archive() -> None:
+    spec = small_spec()
+    reordered = images.ImageSpec(spec.name, spec.cache_name, tuple(reversed(spec.entries)), spec.run_config)
+    assert images.oci_archive_bytes(spec) == images.oci_archive_bytes(reordered)
+
+
+def test_archive_is_a_consistent_oci_layout() -> None:
+    files = read_members(images.oci_archive_bytes(small_spec()))
+    assert json.loads(files["oci-layout"]) == {"imageLayoutVersion": "1.0.0"}
+    for name, data in files.items():
+        if name.startswith("blobs/sha256/"):
+            assert hashlib.sha256(data).hexdigest() == name.rsplit("/", 1)[1], name
+
+    index = json.loads(files["index.json"])
+    assert index["schemaVersion"] == 2 and len(index["manifests"]) == 1
+    entry = index["manifests"][0]
+    assert entry["annotations"] == {"io.containerd.image.name": "example.invalid/demo:1.0",
+                                    "org.opencontainers.image.ref.name": "1.0"}
+    assert entry["platform"] == {"architecture": "amd64", "os": "linux"}
+    manifest_bytes = files["blobs/sha256/" + entry["digest"].split(":")[1]]
+    assert entry["size"] == len(manifest_bytes)
+
+    manifest = json.loads(manifest_bytes)
+    assert manifest["mediaType"] == images.MEDIA_MANIFEST
+    config_bytes = files["blobs/sha256/" + manifest["config"]["digest"].split(":")[1]]
+    assert manifest["config"]["size"] == len(config_bytes)
+    (layer_desc,) = manifest["layers"]
+    assert layer_desc["mediaType"] == "application/vnd.oci.image.layer.v1.tar"
+    assert layer_desc["size"] == len(files["blobs/sha256/" + layer_desc["digest"].split(":")[1]])
+
+    config = json.loads(config_bytes)
+    assert (config["architecture"], config["os"]) == ("amd64", "linux")
+    assert config["rootfs"] == {"type": "layers", "diff_ids": [layer_desc["digest"]]}
+    assert config["config"] == {"Cmd": ["/app/run"]}
+
+
+def test_layer_adds_missing_parent_directories_with_fixed_metadata() -> None:
+    with layer_of(images.oci_archive_bytes(small_spec())) as layer:
+        members = {m.name: m for m in layer.getmembers()}
+    assert members["app"].isdir() and members["app"].mode == 0o755
+    assert members["tmp"].mode == 0o1777
+    assert members["app/link"].issym() and members["app/link"].linkname == "run"
+    assert all((m.uid, m.gid, m.mtime, m.uname) == (0, 0, 0, "") for m in members.values())
+    assert list(members) == sorted(members, key=lambda n: n.split("/"))
+
+
+def test_name_without_tag_is_annotated_latest() -> None:
+    spec = images.ImageSpec("localhost:5000/demo", "demo", small_spec().entries)
+    index = json.loads(read_members(images.oci_archive_bytes(spec))["index.json"])
+    assert index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"] == "latest"
+
+
+# ---------------------------------------------------------------- lab image
+
+@needs_busybox
+def test_lab_image_builds_byte_identical_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = images.build_lab_image()
+    monkeypatch.setenv("PODLAB_CACHE", str(tmp_path / "other-cache"))
+    second = images.build_lab_image()
+    assert first != second
+    assert sha256_file(first) == sha256_file(second)
+
+
+@needs_busybox
+def test_lab_layer_has_busybox_applet_links_and_etc() -> None:
+    spec = images.lab_image_spec()
+    assert spec.name == LAB_IMAGE
+    with layer_of(images.oci_archive_bytes(spec)) as layer:
+        members = {m.name: m for m in layer.getmembers()}
+        passwd = layer.extractfile("etc/passwd").read().decode()
+        busybox = layer.extractfile("bin/busybox").read()
+    assert busybox == Path("/bin/busybox").read_bytes()
+    assert members["bin/busybox"].mode == 0o755
+    for applet in ("sh", "httpd", "nc", "nslookup", "wget", "hostname", "cat", "sleep", "touch"):
+        assert members[f"bin/{applet}"].issym(), applet
+        assert members[f"bin/{applet}"].linkname == "busybox"
+    assert "bin/busybox" in members and not members["bin/busybox"].issym()
+    assert members["tmp"].mode == 0o1777 and members["root"].mode == 0o700
+    assert "root:x:0:0:" in passwd and "nobody:x:65534:65534:" in passwd
+    assert spec.run_config["Cmd"] == ["sh"]
+    assert any(e.startswith("PATH=") and "/bin" in e for e in spec.run_config["Env"])
+
+
+@needs_busybox
+def test_lab_image_is_reused_from_cache(monkeypatch: pytest.MonkeyPatch, private_cache: Path) -> None:
+    first = images.build_lab_image()
+    mtime = first.stat().st_mtime_ns
+    writes = []
+    monkeypatch.setattr(images, "write_oci_archive", lambda spec, dest: writes.append(dest))
+    second = images.build_lab_image()
+    assert second == first and writes == []
+    assert first.stat().st_mtime_ns == mtime
+    stable = private_cache / "images" / "lab.tar"
+    assert stable.is_symlink() and stable.resolve() == first.resolve()
+
+
+@needs_busybox
+def test_changed_busybox_changes_the_cache_key(tmp_path: Path) -> None:
+    changed = tmp_path / "busybox"
+    changed.write_bytes(Path("/bin/busybox").read_bytes() + b"\0")
+    changed.chmod(0o755)
+    original = images.build_lab_image()
+    rebuilt = images.build_lab_image(changed)
+    assert rebuilt.name != original.name
+    assert not original.exists(), "the stale archive should be removed"
+    assert (rebuilt.parent / "lab.tar").resolve() == rebuilt.resolve()
+
+
+def test_dynamic_busybox_is_refused(tmp_path: Path) -> None:
+    dynamic = tmp_path / "busybox"
+    shutil.copy("/bin/ls", dynamic)
+    with pytest.raises(PodlabError, match="not a statically linked busybox") as err:
+        images.lab_image_spec(dynamic)
+    assert "busybox-static" in (err.value.hint or "")
+
+
+def test_static_elf_detection() -> None:
+    assert not images.is_static_elf(Path("/bin/ls"))
+    if Path("/bin/busybox").is_file():
+        assert images.is_static_elf(Path("/bin/busybox"))
+
+
+# ---------------------------------------------------------------- pause
+
+def running_pause(binary: Path) -> subprocess.Popen:
+    """Start pause and wait until it has installed its signal handlers (it then warns on stderr)."""
+    proc = subprocess.Popen([str(binary)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert b"not running as PID 1" in proc.stderr.readline()
+    return proc
+
+
+@needs_gcc
+def test_pause_binary_is_static_and_prints_version() -> None:
+    binary = images.build_pause_binary()
+    assert images.is_static_elf(binary)
+    result = subprocess.run([str(binary), "-v"], capture_output=True, text=True, timeout=10)
+    assert result.returncode == 0
+    assert result.stdout.strip().endswith(PAUSE_IMAGE.rsplit(":", 1)[1])
+
+
+@needs_gcc
+@pytest.mark.parametrize("signo", [signal.SIGTERM, signal.SIGINT])
+def test_pause_exits_zero_on_stop_signals(signo: int) -> None:
+    proc = running_pause(images.build_pause_binary())
+    proc.send_signal(signo)
+    assert proc.wait(timeout=10) == 0
+
+
+@needs_gcc
+def test_pause_keeps_running_on_sigchld() -> None:
+    proc = running_pause(images.build_pause_binary())
+    proc.send_signal(signal.SIGCHLD)
+    with pytest.raises(subprocess.TimeoutExpired):
+        proc.wait(timeout=0.3)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
+@needs_gcc
+def test_pause_binary_is_cached_and_reproducible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = images.build_pause_binary()
+    mtime = first.stat().st_mtime_ns
+    assert images.build_pause_binary() == first and first.stat().st_mtime_ns == mtime
+    monkeypatch.setenv("PODLAB_CACHE", str(tmp_path / "other-cache"))
+    assert sha256_file(images.build_pause_binary()) == sha256_file(first)
+
+
+@pytest.mark.skipif(shutil.which("go") is None, reason="Go not installed")
+def test_go_fallback_pause_behaves_the_same() -> None:
+    binary = images.build_pause_binary(use_go=True)
+    assert images.is_static_elf(binary)
+    assert subprocess.run([str(binary), "-v"], capture_output=True, timeout=10).returncode == 0
+    proc = running_pause(binary)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=10) == 0
+
+
+@needs_gcc
+def test_pause_image_runs_pause_as_65535() -> None:
+    spec = images.pause_image_spec(images.build_pause_binary())
+    assert spec.name == PAUSE_IMAGE
+    assert spec.run_config["Entrypoint"] == ["/pause"] and spec.run_config["User"] == "65535:65535"
+    with layer_of(images.oci_archive_bytes(spec)) as layer:
+        member = layer.getmember("pause")
+    assert member.isfile() and stat.S_IMODE(member.mode) == 0o755
+
+
+# ---------------------------------------------------------------- import
+
+def fake_ctr(directory: Path, *, exit_code: int) -> Path:
+    """A `ctr` stand-in that records its arguments and fails or succeeds."""
+    directory.mkdir(parents=True, exist_ok=True)
+    script = directory / "ctr"
+    script.write_text(f'#!/bin/sh\necho "$@" > "{directory}/args"\n'
+                      f'echo "ctr: connection refused" >&2\nexit {exit_code}\n')
+    script.chmod(0o755)
+    return directory
+
+
+def test_import_runs_ctr_with_address_namespace_and_platform(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    bindir = fake_ctr(tmp_path / "bin", exit_code=0)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    images.import_image(tmp_path / "x.tar", address="/run/test.sock", namespace="k8s.io")
+    args = (bindir / "args").read_text().split()
+    assert args == ["--address", "/run/test.sock", "-n", "k8s.io", "images", "import",
+                    "--platform", "linux/amd64", str(tmp_path / "x.tar")]
+
+
+def test_import_failure_names_command_stderr_and_next_step(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    bindir = fake_ctr(tmp_path / "bin", exit_code=1)
+    monkeypatch.setenv("PATH", f"{bindir}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(PodlabError) as err:
+        images.import_image(tmp_path / "x.tar", address="/run/test.sock")
+    text = str(err.value)
+    assert "ctr --address /run/test.sock -n k8s.io images import" in text
+    assert "connection refused" in text
+    assert "containerd is running at /run/test.sock" in (err.value.hint or "")
+
+
+# ---------------------------------------------------------------- CoreDNS
+
+def test_coredns_wrapper_module_pins_the_image_version() -> None:
+    assert images.pinned_coredns_version() == images.COREDNS_VERSION
+    assert images.COREDNS_IMAGE.endswith(":" + images.COREDNS_VERSION)
+    go_sum = (images.COREDNS_MODULE_DIR / "go.sum").read_text()
+    assert f"github.com/coredns/coredns {images.COREDNS_VERSION} h1:" in go_sum
+
+
+def test_coredns_image_spec_runs_coredns(tmp_path: Path) -> None:
+    binary = tmp_path / "coredns"
+    binary.write_bytes(b"\x7fELF fake")
+    spec = images.coredns_image_spec(binary)
+    assert spec.run_config == {"Entrypoint": ["/coredns"]}
+    with layer_of(images.oci_archive_bytes(spec)) as layer:
+        assert layer.extractfile("coredns").read() == b"\x7fELF fake"
