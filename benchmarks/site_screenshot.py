@@ -7,7 +7,7 @@ Debian's Chromium (apt-get install -y chromium) for one PNG per page, stops
 the server, and prints one line per page.
 
     python benchmarks/site_screenshot.py                       # every content page
-    python benchmarks/site_screenshot.py labs/01-downward-api-lab.html --out /tmp/shots
+    python benchmarks/site_screenshot.py labs/01-downward-api.html --out /tmp/shots
 
 Look at the PNGs to see that pages render offline, with code cells and their
 stored outputs, and with hidden solutions collapsed.
