@@ -2,15 +2,17 @@
 
 The namespace name is derived from the lab name (podlab-<name>), so notebook outputs that
 show it are the same on every run. Cleanup runs on close(), at the end of a `with` block
-(even when the body raises or the kernel is interrupted), and at interpreter exit. A
-leftover from a killed kernel is removed the next time the same lab opens, or by
-sweep_labs() (`podlab clean`).
+(even when the body raises or the kernel is interrupted), at interpreter exit, and, when
+the process is killed outright (nbval kills its kernels), from a watcher process (see
+podlab.reaper). Whatever is left over anyway is removed the next time the same lab opens,
+or by sweep_labs() (`podlab clean`).
 """
 
 from __future__ import annotations
 
 import atexit
 import re
+import sys
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -25,9 +27,12 @@ from ._api import api_error, request_json, resource_for
 from .connect import connect
 from .errors import PodlabError
 from .events import Event, events
+from .livestatus import LiveStatus, quiet
 from .manifests import AppliedObjects, Manifest
+from .notebook import show_pods_briefly
 from .nodefiles import read_node_file
 from .pods import ExecResult, exec_in_pod, logs, read_file
+from .reaper import Reaper
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 LAB_LABEL = "podlab.dev/lab"
@@ -55,7 +60,9 @@ class Lab:
         self.name = name
         self.namespace = NAMESPACE_PREFIX + name
         self.api = connect(kubeconfig)
+        self._kubeconfig = kubeconfig
         self._uid: str | None = None
+        self._reaper: Reaper | None = None  # deletes the namespace if this process dies
         self._outside: list[dict[str, Any]] = []  # applied objects the namespace won't take along
 
     def __repr__(self) -> str:
@@ -69,24 +76,30 @@ class Lab:
             previous = _open_labs.get(self.namespace)
             if previous is not None and previous is not self:
                 previous._uid = None  # superseded: its close() must not delete our namespace
+                previous._dismiss_reaper()
             _open_labs[self.namespace] = self
-        _delete_namespaces(self.api, [self.namespace])
-        body = {"apiVersion": "v1", "kind": "Namespace",
-                "metadata": {"name": self.namespace,
-                             "labels": {MANAGED_BY: "podlab", LAB_LABEL: self.name}}}
-        try:
-            created = request_json(self.api, "POST", "/api/v1/namespaces", body=body)
-        except ApiException as e:
-            raise api_error(e, f"creating namespace {self.namespace}") from None
-        self._uid = created["metadata"]["uid"]
-        # The ServiceAccount admission plugin rejects pods until the namespace's
-        # "default" ServiceAccount exists; it is created asynchronously.
-        waiting.wait_for_object(self.namespace, "ServiceAccount", "default",
-                                lambda sa: sa is not None, description="created", api=self.api)
+        self._dismiss_reaper()
+        _register_exit_cleanup()
+        show_pods_briefly()
+        with LiveStatus(f"opening lab {self.name}"):
+            _delete_namespaces(self.api, [self.namespace])
+            body = {"apiVersion": "v1", "kind": "Namespace",
+                    "metadata": {"name": self.namespace,
+                                 "labels": {MANAGED_BY: "podlab", LAB_LABEL: self.name}}}
+            try:
+                created = request_json(self.api, "POST", "/api/v1/namespaces", body=body)
+            except ApiException as e:
+                raise api_error(e, f"creating namespace {self.namespace}") from None
+            self._uid = created["metadata"]["uid"]
+            self._reaper = Reaper(self.namespace, self._uid, self._kubeconfig)
+            # The ServiceAccount admission plugin rejects pods until the namespace's
+            # "default" ServiceAccount exists; it is created asynchronously.
+            waiting.wait_for_object(self.namespace, "ServiceAccount", "default",
+                                    lambda sa: sa is not None, description="created", api=self.api)
         return self
 
-    def close(self) -> None:
-        """Delete the lab's namespace (and what it applied elsewhere) and wait until it is gone."""
+    def close(self, *, wait: bool = True) -> None:
+        """Delete the lab's namespace (and what it applied elsewhere); wait until it is gone."""
         with _registry_lock:
             uid, self._uid = self._uid, None
             if _open_labs.get(self.namespace) is self:
@@ -94,11 +107,21 @@ class Lab:
         if uid is None:
             return
         outside, self._outside = self._outside, []
-        try:
-            for obj in reversed(outside):
-                manifests.delete(self.namespace, obj, wait=False, api=self.api)
-        finally:
-            _delete_namespaces(self.api, [self.namespace], uid=uid)
+        with LiveStatus(f"closing lab {self.name}"):
+            try:
+                for obj in reversed(outside):
+                    manifests.delete(self.namespace, obj, wait=False, api=self.api)
+            finally:
+                _delete_namespaces(self.api, [self.namespace], uid=uid, wait=False)
+                self._dismiss_reaper()  # only once the deletion is under way
+                if wait:
+                    waiting.wait_for_deletion(None, self.namespace, kind="Namespace",
+                                              timeout=CLOSE_TIMEOUT, api=self.api)
+
+    def _dismiss_reaper(self) -> None:
+        reaper, self._reaper = self._reaper, None
+        if reaper is not None:
+            reaper.dismiss()
 
     def __enter__(self) -> Lab:
         return self if self._uid else self.open()
@@ -142,6 +165,9 @@ class Lab:
             raise api_error(e, f"reading pod {self.namespace}/{name}") from None
 
     # -- waits -------------------------------------------------------------------------------
+    # Each returns the state that satisfied it. In a notebook that value displays as one
+    # stable line (see podlab.notebook), because a trailing `;` does not hide a cell's
+    # result under nbval (it runs cells with store_history=False).
 
     def wait_for_pod(self, name: str, predicate: Callable[[client.V1Pod], bool], *,
                      description: str, timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
@@ -182,14 +208,14 @@ class Lab:
 
     def wait_for_object(self, kind: str, name: str, predicate: waiting.ObjectPredicate, *,
                         description: str, api_version: str = "v1",
-                        timeout: float = waiting.DEFAULT_TIMEOUT) -> dict[str, Any] | None:
-        """Wait until predicate(object dict or None) holds for any kind in the lab."""
+                        timeout: float = waiting.DEFAULT_TIMEOUT) -> waiting.KubeObject | None:
+        """Wait until predicate(object dict, or None when absent) holds, for any kind."""
         return waiting.wait_for_object(self.namespace, kind, name, predicate, description=description,
                                        api_version=api_version, timeout=timeout, api=self.api)
 
     def wait_for_objects(self, kind: str, label_selector: str, predicate: waiting.ObjectsPredicate, *,
                          description: str, api_version: str = "v1",
-                         timeout: float = waiting.DEFAULT_TIMEOUT) -> list[dict[str, Any]]:
+                         timeout: float = waiting.DEFAULT_TIMEOUT) -> waiting.KubeObjects:
         """Wait until predicate(all objects of kind matching label_selector) holds, e.g. EndpointSlices."""
         return waiting.wait_for_objects(self.namespace, kind, label_selector, predicate,
                                         description=description, api_version=api_version,
@@ -238,13 +264,14 @@ def sweep_labs(names: Iterable[str] | None = None, *, kubeconfig: Path | None = 
     except ApiException as e:
         raise api_error(e, "listing lab namespaces") from None
     found = sorted(ns.metadata.name for ns in listing.items)
-    _delete_namespaces(api, found)
+    with LiveStatus("deleting lab namespaces"):
+        _delete_namespaces(api, found)
     return found
 
 
 def _delete_namespaces(api: client.ApiClient, namespaces: Sequence[str], *,
-                       uid: str | None = None) -> None:
-    """Delete namespaces (only the incarnation with uid, if given) and wait until all are gone."""
+                       uid: str | None = None, wait: bool = True) -> None:
+    """Delete namespaces (only the incarnation with uid, if given); wait until all are gone."""
     core = client.CoreV1Api(api)
     pending = []
     for namespace in namespaces:
@@ -258,16 +285,26 @@ def _delete_namespaces(api: client.ApiClient, namespaces: Sequence[str], *,
                 continue
             raise api_error(e, f"deleting namespace {namespace}") from None
         pending.append(namespace)
-    for namespace in pending:
+    for namespace in pending if wait else ():
         waiting.wait_for_deletion(None, namespace, kind="Namespace", timeout=CLOSE_TIMEOUT, api=api)
+
+
+def _register_exit_cleanup() -> None:
+    """(Re-)register the exit handler so that it runs before any registered earlier.
+
+    Exit handlers run last-registered-first. Loading a kubeconfig with inline certificates
+    registers the kubernetes client's own handler that deletes the temporary certificate
+    files; closing a lab after that would fail its TLS handshake. A Lab loads its kubeconfig
+    before opening, so registering here puts podlab's cleanup ahead of it.
+    """
+    atexit.unregister(_close_all_at_exit)
+    atexit.register(_close_all_at_exit)
 
 
 def _close_all_at_exit() -> None:
     for lab in list(_open_labs.values()):
         try:
-            lab.close()
+            with quiet():  # the kernel's frontend may already be gone
+                lab.close(wait=False)  # deletion goes on server-side; don't hold up the exit
         except Exception as e:  # never turn interpreter exit into a traceback storm
-            print(f"podlab: could not delete namespace {lab.namespace}: {e}")
-
-
-atexit.register(_close_all_at_exit)
+            print(f"podlab: could not delete namespace {lab.namespace}: {e}", file=sys.stderr)

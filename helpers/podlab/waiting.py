@@ -33,6 +33,30 @@ ObjectPredicate = Callable[[RawObject | None], bool]
 ObjectsPredicate = Callable[[list[RawObject]], bool]
 
 
+class KubeObject(dict):
+    """An object as the API server returned it (a plain dict); displays as `kind/name`."""
+
+    def __repr__(self) -> str:
+        return f"{str(self.get('kind', '?')).lower()}/{(self.get('metadata') or {}).get('name', '?')}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
+class KubeObjects(list):
+    """Objects selected by labels (names often generated); displays as their kind and count."""
+
+    def __init__(self, items: Iterable[RawObject], kind: str) -> None:
+        super().__init__(KubeObject(o) for o in items)
+        self.kind = kind.lower()
+
+    def __repr__(self) -> str:
+        return f"{len(self)} {self.kind} object{'s' * (len(self) != 1)}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
 class WaitFailed(PodlabError):
     """The awaited state can no longer be reached (e.g. the pod finished); a predicate may raise it."""
 
@@ -121,7 +145,7 @@ def _only(objects: list[RawObject]) -> RawObject | None:
 
 def wait_for_object(namespace: str | None, kind: str, name: str, predicate: ObjectPredicate, *,
                     description: str, api_version: str = "v1", timeout: float = DEFAULT_TIMEOUT,
-                    api: client.ApiClient | None = None) -> RawObject | None:
+                    api: client.ApiClient | None = None) -> KubeObject | None:
     """Wait until predicate(object as a dict, or None when absent) holds; return that state."""
     api = api or connect()
     source = _ApiSource(api, resource_for(api, api_version, kind), namespace, name=name)
@@ -133,12 +157,12 @@ def wait_for_object(namespace: str | None, kind: str, name: str, predicate: Obje
     found = _wait(source, lambda objs: predicate(_only(objs)), what=what, description=description,
                   timeout=timeout, summarize=lambda objs: "present" if objs else "absent",
                   report=report)
-    return _only(found)
+    return KubeObject(found[0]) if found else None
 
 
 def wait_for_objects(namespace: str | None, kind: str, label_selector: str, predicate: ObjectsPredicate,
                      *, description: str, api_version: str = "v1", timeout: float = DEFAULT_TIMEOUT,
-                     api: client.ApiClient | None = None) -> list[RawObject]:
+                     api: client.ApiClient | None = None) -> KubeObjects:
     """Wait until predicate(all objects matching label_selector, as dicts) holds; return them.
 
     For objects with generated names, e.g. a Service's EndpointSlices
@@ -153,8 +177,9 @@ def wait_for_objects(namespace: str | None, kind: str, label_selector: str, pred
     def report(last: list[RawObject]) -> tuple[str, str | None]:
         return f"Last seen: {_status_json(kind, last) if last else 'none'}", None
 
-    return _wait(source, predicate, what=what, description=description, timeout=timeout,
-                 summarize=lambda objs: f"{len(objs)} found", report=report)
+    found = _wait(source, predicate, what=what, description=description, timeout=timeout,
+                  summarize=lambda objs: f"{len(objs)} found", report=report)
+    return KubeObjects(found, kind)
 
 
 def wait_for_pod(namespace: str, name: str, predicate: PodPredicate, *, description: str,

@@ -10,7 +10,7 @@ import pytest
 
 from podlab.errors import PodlabError
 from podlab.images import LAB_IMAGE, NODE_SHARE_DIR
-from podlab.waiting import WaitFailed, WaitTimeout
+from podlab.waiting import WaitFailed, WaitTimeout, wait_for_objects
 
 pytestmark = pytest.mark.live
 
@@ -46,7 +46,7 @@ def test_apply_wait_ready_and_exec(lab):
     assert repr(applied) == "applied pod/demo"
     assert applied[0]["metadata"]["namespace"] == lab.namespace
     ready = lab.wait_for_ready("demo", timeout=60)
-    assert ready.status.phase == "Running"
+    assert ready.status.phase == "Running" and ready.metadata.name == "demo"
 
     result = lab.exec("demo", ["sh", "-c", "echo out; echo err >&2; exit 3"])
     assert (result.stdout, result.stderr, result.exit_code) == ("out\n", "err\n", 3)
@@ -138,8 +138,8 @@ def test_readiness_flips_both_ways(lab):
     lab.exec("probe", "touch /tmp/ready")
     lab.wait_for_ready("probe", timeout=30)
     lab.exec("probe", "rm /tmp/ready")
-    not_ready = lab.wait_for_not_ready("probe", timeout=30)
-    assert not_ready.status.phase == "Running"
+    lab.wait_for_not_ready("probe", timeout=30)
+    assert lab.pod("probe").status.phase == "Running"
 
 
 def test_wait_for_object_sees_deployment_become_available(lab):
@@ -161,6 +161,7 @@ spec:
         "Deployment", "web", lambda d: d is not None and d.get("status", {}).get("availableReplicas", 0) >= 2,
         description="2 replicas available", api_version="apps/v1", timeout=90)
     assert deployment["status"]["availableReplicas"] == 2
+    assert repr(deployment) == "deployment/web"
     assert lab.delete("web", kind="Deployment", api_version="apps/v1") == ["deployment/web"]
 
 
@@ -181,3 +182,31 @@ def test_read_node_file_written_through_hostpath(lab):
         lab.exec("writer", f"rm -f /share/{name}")
     with pytest.raises(PodlabError, match="outside"):
         lab.read_node_file("/etc/passwd")
+
+
+def test_wait_for_objects_follows_a_services_endpoint_slices(lab):
+    lab.apply(pod("backend", "sleep 3600", extra=ready_when("test -f /tmp/ready")).replace(
+        "metadata:\n  name: backend", "metadata:\n  name: backend\n  labels: {app: backend}"))
+    lab.apply("""
+apiVersion: v1
+kind: Service
+metadata: {name: backend}
+spec: {selector: {app: backend}, ports: [{port: 80}]}
+""")
+
+    def endpoint_ready(slices: list[dict]) -> bool | None:
+        for endpoint in (e for s in slices for e in s.get("endpoints") or []):
+            if (endpoint.get("targetRef") or {}).get("name") == "backend":
+                return endpoint["conditions"].get("ready")
+        return None
+
+    wait_for_objects(lab.namespace, "EndpointSlice", "kubernetes.io/service-name=backend",
+                     lambda slices: endpoint_ready(slices) is False, description="listing backend, not ready",
+                     api_version="discovery.k8s.io/v1", timeout=60, api=lab.api)
+    lab.wait_for_phase("backend", "Running", timeout=60)
+    lab.exec("backend", "touch /tmp/ready")
+    slices = wait_for_objects(lab.namespace, "EndpointSlice", "kubernetes.io/service-name=backend",
+                              lambda slices: endpoint_ready(slices) is True, description="backend ready",
+                              api_version="discovery.k8s.io/v1", timeout=60, api=lab.api)
+    assert {s["metadata"]["labels"]["kubernetes.io/service-name"] for s in slices} == {"backend"}
+    assert repr(slices) == "1 endpointslice object"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -11,6 +14,7 @@ from kubernetes.client.exceptions import ApiException
 from podlab.errors import PodlabError
 from podlab.images import LAB_IMAGE
 from podlab.session import Lab, open_lab, sweep_labs
+from podlab.waiting import wait_for_deletion
 
 pytestmark = pytest.mark.live
 
@@ -48,11 +52,23 @@ def test_close_is_bounded_and_idempotent_even_with_sigterm_ignoring_pods(live_cl
     lab = open_lab("t-close")
     lab.apply(SLEEPER)
     lab.wait_for_ready("sleeper", timeout=60)
+    watcher = lab._reaper._process
     started = time.monotonic()
     lab.close()
     assert time.monotonic() - started < 20  # not the pod's 30 s grace period
     assert namespace(live_cluster, lab.namespace) is None
+    assert watcher.poll() == 0  # the watcher was dismissed, not left behind
     lab.close()
+
+
+def test_namespace_is_deleted_even_when_the_process_is_killed(live_cluster):
+    script = ("import os, signal, podlab\n"
+              "lab = podlab.open_lab('t-killed')\n"
+              "print(lab.namespace, flush=True)\n"
+              "os.kill(os.getpid(), signal.SIGKILL)  # as nbval does to its kernels: no atexit\n")
+    killed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert (killed.returncode, killed.stdout) == (-signal.SIGKILL, "podlab-t-killed\n"), killed.stderr
+    wait_for_deletion(None, "podlab-t-killed", kind="Namespace", timeout=60, api=live_cluster)
 
 
 def test_same_lab_twice_in_a_row_and_over_a_leftover(live_cluster):

@@ -58,6 +58,38 @@ def test_kernel_sees_progress_updates_that_end_blank(kernel):
     assert displays[-1]["msg_type"] == "update_display_data" and displays[-1]["content"]["data"] == {}
 
 
+NESTED = """
+from podlab.livestatus import LiveStatus
+with LiveStatus("opening lab demo") as outer:
+    for step in ("deleting the leftover", "creating"):
+        with LiveStatus(step, interval=0.05) as inner:
+            inner.show("in progress")
+"""
+
+
+def test_nested_statuses_share_one_display(kernel):
+    msg_id = kernel.execute(NESTED)
+    displays = []
+    while True:
+        msg = kernel.get_iopub_msg(timeout=30)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+        if msg["msg_type"] in ("display_data", "update_display_data"):
+            displays.append(msg)
+    assert [m["msg_type"] for m in displays].count("display_data") == 1
+    texts = [m["content"]["data"].get("text/plain", "") for m in displays]
+    assert any(t.startswith("⏳ opening lab demo — creating: in progress") for t in texts)
+    assert displays[-1]["content"]["data"] == {}
+
+
+def test_quiet_silences_even_in_a_kernel():
+    from podlab.livestatus import quiet
+    with quiet():
+        assert not LiveStatus("cleanup").enabled
+
+
 def test_saved_notebook_output_is_the_same_on_every_run():
     saved = []
     for _ in range(2):
