@@ -22,7 +22,7 @@ _EXPORTS = {
     "WaitTimeout": "waiting", "WaitFailed": "waiting",
     "exec_in_pod": "pods", "read_file": "pods", "logs": "pods", "ExecResult": "pods",
     "read_node_file": "nodefiles",
-    "expect_equal": "assertions", "expect_contains": "assertions", "expect_line": "assertions",
+    "expect_equal": "assertions", "expect_same": "assertions", "expect_contains": "assertions", "expect_line": "assertions",
     "expect_at_least": "assertions", "expect_true": "assertions", "expect_match": "assertions",
     "Exercise": "exercises", "load_exercises": "exercises",
     "PodlabError": "errors",
@@ -48,7 +48,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .assertions import (expect_at_least, expect_contains, expect_equal, expect_line,
-                             expect_match, expect_true)
+                             expect_match, expect_same, expect_true)
     from .errors import PodlabError
     from .exercises import Exercise, load_exercises
     from .nodefiles import read_node_file

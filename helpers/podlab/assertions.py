@@ -22,6 +22,13 @@ def expect_equal(description: str, actual: Any, expected: Any) -> None:
     _passed(f"{description} == {expected!r}")
 
 
+def expect_same(description: str, actual: Any, expected: Any) -> None:
+    """Claim actual == expected for values that differ between runs; prints only the description."""
+    if actual != expected:
+        _fail(f"{description}: expected {expected!r}", actual)
+    _passed(description)
+
+
 def expect_contains(description: str, text: str, fragment: str) -> None:
     """Claim fragment occurs in text."""
     if fragment not in text:

@@ -9,7 +9,7 @@ and every solution passes it.
 
 from __future__ import annotations
 
-from podlab.assertions import expect_equal, expect_line, expect_true
+from podlab.assertions import expect_equal, expect_line, expect_same, expect_true
 from podlab.exercises import Exercise
 from podlab.images import LAB_IMAGE
 
@@ -42,13 +42,6 @@ def _env_source(pod, variable: str):
         if entry.name == variable:
             return entry.value_from
     return None
-
-
-def _expect_same(claim: str, actual: str, expected: str, *, what: str) -> None:
-    """Claim actual == expected, printing only the claim (expected varies between clusters)."""
-    if actual != expected:
-        raise AssertionError(f"✗ {claim}: expected {what} {expected!r}; observed {actual!r}")
-    expect_true(claim, True)
 
 
 # -- Exercise 1: labels and annotations as files ----------------------------------------------
@@ -243,12 +236,11 @@ def _verify_where(lab, answer: str) -> None:
     pod_ip = _env(lab, "whereami", "POD_IP")
     if pod_ip and pod_ip == pod.status.host_ip != pod.status.pod_ip:
         raise AssertionError("✗ $POD_IP holds the node's IP (status.hostIP), not the pod's own IP")
-    _expect_same("$POD_IP is the pod's IP (status.podIP)", pod_ip, pod.status.pod_ip,
-                 what="the pod's IP")
+    expect_same("$POD_IP is the pod's IP (status.podIP)", pod_ip, pod.status.pod_ip)
     source = _env_source(pod, "NODE_NAME")
     expect_true("$NODE_NAME is set from a fieldRef", source is not None and source.field_ref is not None)
-    _expect_same("$NODE_NAME is the pod's node (spec.nodeName)", _env(lab, "whereami", "NODE_NAME"),
-                 pod.spec.node_name, what="the node name")
+    expect_same("$NODE_NAME is the pod's node (spec.nodeName)", _env(lab, "whereami", "NODE_NAME"),
+                pod.spec.node_name)
 
 
 POD_IP_AND_NODE = Exercise(

@@ -51,3 +51,17 @@ def test_failure_raises_with_the_observed_value_and_prints_nothing(capsys, check
 def test_expect_line_needs_a_whole_line_not_a_fragment():
     with pytest.raises(AssertionError):
         expect_line("pod_labels", LABELS, 'zone="us')
+
+
+def test_expect_same_prints_only_the_description(capsys):
+    from podlab.assertions import expect_same
+    expect_same("POD_UID matches metadata.uid", "0b1c-uid", "0b1c-uid")
+    assert capsys.readouterr().out == "✓ POD_UID matches metadata.uid\n"
+
+
+def test_expect_same_failure_shows_both_values():
+    import pytest
+    from podlab.assertions import expect_same
+    with pytest.raises(AssertionError) as error:
+        expect_same("POD_IP equals status.podIP", "10.200.0.1", "10.244.0.7")
+    assert "expected '10.244.0.7'" in str(error.value) and "'10.200.0.1'" in str(error.value)
