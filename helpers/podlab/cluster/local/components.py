@@ -105,7 +105,7 @@ def containerd_config(layout: Layout, *, restrict_oom_score_adj: bool = False) -
         f'  address = "{layout.containerd_socket}.ttrpc"',
         "[debug]",
         f'  address = "{layout.run / "containerd-debug.sock"}"',
-        f'[plugins."io.containerd.internal.v1.opt"]',
+        '[plugins."io.containerd.internal.v1.opt"]',
         f'  path = "{layout.state / "containerd-opt"}"',
         f"[{cri}]",
         f'  sandbox_image = "{PAUSE_IMAGE}"',

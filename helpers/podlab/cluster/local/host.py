@@ -201,7 +201,7 @@ def stop_processes(layout: Layout) -> None:
     if not _gone(keepers, 20):
         _kill(keepers, signal.SIGKILL)
     kill_pod_processes()
-    ours = _our_processes(layout, (str(layout.containerd_socket), str(layout.state) + "/", str(L.binaries_dir("", "")).rstrip("-")))
+    ours = _our_processes(layout, (str(layout.containerd_socket), str(layout.state) + "/", str(L.binaries_dir("", "").parent) + "/"))
     _kill(ours, signal.SIGTERM)
     if not _gone(ours, 10):
         _kill(ours, signal.SIGKILL)

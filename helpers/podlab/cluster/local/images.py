@@ -356,7 +356,7 @@ def compile_pause_go(out: Path, log: Path) -> None:
     """Build the Go fallback pause.go into a static binary at `out`."""
     env = dict(os.environ, CGO_ENABLED="0", GOTOOLCHAIN="local", GOFLAGS="-trimpath -buildvcs=false")
     cmd = [go_binary(), "build", "-ldflags=-s -w", "-o", str(out), str(PAUSE_SOURCE_DIR / "pause.go")]
-    run_logged(cmd, log=log, what="building pause.go", hint="Check that Go is installed (go version).")
+    run_logged(cmd, log=log, env=env, what="building pause.go", hint="Check that Go is installed (go version).")
 
 
 def build_pause_binary(*, use_go: bool = False) -> Path:

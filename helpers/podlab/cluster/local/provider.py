@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import ssl
@@ -24,6 +23,9 @@ from .keeper import KeeperSpec
 from .layout import Layout
 
 START_TIMEOUT = 120.0
+# The supervised processes, in start-up order.
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "containerd",
+              "kubelet", "kube-proxy")
 
 
 class LocalProvider:
@@ -46,7 +48,7 @@ class LocalProvider:
     def status(self) -> str:
         """Which components are running, and whether the API answers."""
         states = []
-        for name in self._component_names():
+        for name in COMPONENTS:
             pid = _read_pid(self.layout.run / f"{name}.pid")
             states.append(f"{name}={'running' if pid and _alive(pid) else 'stopped'}")
         api = "API ready" if self._api_ready() else "API not answering"
@@ -62,7 +64,7 @@ class LocalProvider:
 
     def running(self) -> bool:
         """Whether a previous `up` left a healthy cluster running."""
-        return all(_alive(_read_pid(self.layout.run / f"{n}.keeper.pid")) for n in self._component_names()) \
+        return all(_alive(_read_pid(self.layout.run / f"{n}.keeper.pid")) for n in COMPONENTS) \
             and self._api_ready()
 
     # -- up / down --------------------------------------------------------------------------
@@ -80,7 +82,7 @@ class LocalProvider:
         host.check_ports()
         k8s_bin, etcd_bin = build.build_kubernetes(), build.build_etcd()
         image_tars = images.ensure_images(coredns=True)
-        self._prepare(k8s_bin)
+        self._prepare()
         try:
             self._start(components.etcd(self.layout, etcd_bin))
             self._start(components.kube_apiserver(self.layout, k8s_bin))
@@ -103,7 +105,7 @@ class LocalProvider:
     def down(self) -> None:
         """Stop every component, remove pods, mounts, network set-up and cluster state."""
         with step("stopping the local cluster"):
-            for name in reversed(self._component_names()):
+            for name in reversed(COMPONENTS):
                 _signal(_read_pid(self.layout.run / f"{name}.keeper.pid"), signal.SIGTERM)
             self._clean()
         kubeconfig = paths.kubeconfig_path()
@@ -112,18 +114,13 @@ class LocalProvider:
 
     # -- steps ------------------------------------------------------------------------------
 
-    def _component_names(self) -> list[str]:
-        return ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "containerd",
-                "kubelet", "kube-proxy"]
-
     def _clean(self) -> None:
         host.stop_processes(self.layout)
         host.unmount_all(self.layout)
-        kube_proxy = next(iter(sorted((paths.cache_dir() / "bin").glob("kubernetes-*/kube-proxy"))), None)
-        host.teardown_network(kube_proxy)
+        host.teardown_network(build.kubernetes_bin_dir() / "kube-proxy")
         host.wipe_state(self.layout)
 
-    def _prepare(self, k8s_bin: Path) -> None:
+    def _prepare(self) -> None:
         lay = self.layout
         for d in (lay.state, lay.logs, lay.config, lay.run, lay.cni_conf_dir, lay.kubelet_root):
             d.mkdir(parents=True, exist_ok=True)
