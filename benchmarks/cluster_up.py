@@ -1,11 +1,13 @@
-"""Time `podlab up` cold (build everything), warm (cached binaries) and `podlab down`.
+"""Time `podlab up` cold (build everything), warm (cached binaries), after a crash, and `podlab down`.
 
-    python benchmarks/cluster_up.py            # warm up and down, twice each
-    python benchmarks/cluster_up.py --cold     # also a cold up: empty podlab, Go build and module caches
+    python benchmarks/cluster_up.py                 # warm up and down, crash recovery: 3 rounds each
+    python benchmarks/cluster_up.py --cold 1        # also cold ups: empty podlab, Go build and module caches
 
 A cold run points PODLAB_CACHE, GOCACHE and GOMODCACHE at fresh temporary directories, so
 it downloads every module and compiles every binary, like a first run on a new machine.
-Prints one line per measurement; leaves the cluster running, like `make test` does.
+A crash kills every process of the cluster with SIGKILL (keepers, containerd, the kubelet,
+shims and pods), as happens when a session ends, and leaves mounts, network and files behind.
+Prints each measurement and the median of each kind; leaves the cluster running, like `make test`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,27 +35,54 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
     return elapsed
 
 
+def crash() -> int:
+    """SIGKILL every process of the local cluster (keepers, containerd, kubelet, shims, pods)."""
+    from podlab.cluster.local import host
+    from podlab.cluster.local.layout import default_layout
+
+    return host.kill_cluster_processes(default_layout())
+
+
+def report(name: str, values: list[float]) -> None:
+    shown = ", ".join(f"{v:.1f}" for v in values)
+    print(f"{name}: median {statistics.median(values):.1f} s  (runs: {shown})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cold", action="store_true", help="include a cold up with empty caches")
-    parser.add_argument("--rounds", type=int, default=2, help="warm up/down rounds")
+    parser.add_argument("--cold", type=int, default=0, metavar="N", help="cold ups with empty caches (default 0)")
+    parser.add_argument("--rounds", type=int, default=3, help="warm up/down and crash rounds (default 3)")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, {os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB")
+    print(f"machine: {os.cpu_count()} cores, "
+          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB", flush=True)
     timed([PODLAB, "up", "--provider", "local"])  # make sure something is cached and running
-    if args.cold:
+    cold, downs, warm, recovered = [], [], [], []
+    for _ in range(args.cold):
         scratch = Path(tempfile.mkdtemp(prefix="podlab-cold-"))
         env = dict(os.environ, PODLAB_CACHE=str(scratch / "podlab"), GOCACHE=str(scratch / "gocache"),
                    GOMODCACHE=str(scratch / "gomod"))
-        print(f"down: {timed([PODLAB, 'down'], env):.1f} s")
-        print(f"cold up (module download + build + start): {timed([PODLAB, 'up', '--provider', 'local'], env):.1f} s")
-        print(f"down: {timed([PODLAB, 'down'], env):.1f} s")
+        downs.append(timed([PODLAB, "down"], env))
+        cold.append(timed([PODLAB, "up", "--provider", "local"], env))
+        print(f"cold up (module download + build + images + start): {cold[-1]:.1f} s", flush=True)
+        downs.append(timed([PODLAB, "down"], env))
         subprocess.run(["chmod", "-R", "u+w", str(scratch)], check=False)  # Go makes module files read-only
         shutil.rmtree(scratch, ignore_errors=True)
         timed([PODLAB, "up", "--provider", "local"])
     for _ in range(args.rounds):
-        print(f"down: {timed([PODLAB, 'down']):.1f} s")
-        print(f"warm up (cached binaries and images): {timed([PODLAB, 'up', '--provider', 'local']):.1f} s")
-    print(f"up when already running: {timed([PODLAB, 'up']):.1f} s")
+        downs.append(timed([PODLAB, "down"]))
+        warm.append(timed([PODLAB, "up", "--provider", "local"]))
+        print(f"down {downs[-1]:.1f} s, warm up {warm[-1]:.1f} s", flush=True)
+    for _ in range(args.rounds):
+        killed = crash()
+        recovered.append(timed([PODLAB, "up", "--provider", "local"]))
+        print(f"up after a crash ({killed} processes killed): {recovered[-1]:.1f} s", flush=True)
+    again = [timed([PODLAB, "up"]) for _ in range(args.rounds)]
+    if cold:
+        report("cold up", cold)
+    report("warm up (cached binaries and images)", warm)
+    report("up after a crash, clean-up included", recovered)
+    report("down", downs)
+    report("up when already running", again)
 
 
 if __name__ == "__main__":

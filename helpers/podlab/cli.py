@@ -13,7 +13,7 @@ from .images import NODE_SHARE_DIR
 
 def cmd_up(args: argparse.Namespace) -> int:
     """Bring up (or reuse) a lab cluster."""
-    info = cluster.up(args.provider, allow_context=args.allow_context)
+    info = cluster.up(args.provider, allow_context=args.allow_context, kubernetes_version=args.kubernetes_version)
     print(f"✓ lab cluster ready ({info.provider}, context {info.context})")
     if info.kubeconfig:
         print(f"  kubeconfig: {info.kubeconfig}   (export KUBECONFIG={info.kubeconfig})")
@@ -63,8 +63,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 def run_kubectl(argv: list[str]) -> int:
     """Run the kubectl built with the local cluster (else the one on PATH) against the lab cluster."""
-    from .cluster.local.build import kubernetes_bin_dir
-    built = kubernetes_bin_dir() / "kubectl"
+    from .cluster.local.provider import LocalProvider
+    built = LocalProvider().kubectl_path()
     kubectl = str(built) if built.exists() else "kubectl"
     os.execvp(kubectl, [kubectl, f"--kubeconfig={paths.kubeconfig_path()}", *argv])
     return 1
@@ -77,6 +77,9 @@ def parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help=cmd_up.__doc__)
     up.add_argument("--provider", choices=cluster.ORDER, help="skip detection and use this provider")
     up.add_argument("--allow-context", metavar="NAME", help="allow this kube context even if it is not a lab cluster")
+    up.add_argument("--kubernetes-version", metavar="X.Y.Z",
+                    help="the Kubernetes release the local provider builds and runs (default: the book's, "
+                         "v1.37.2; 1.35 or newer)")
     up.set_defaults(func=cmd_up)
     down = sub.add_parser("down", help=cmd_down.__doc__)
     down.add_argument("--provider", choices=cluster.ORDER, help="stop this provider's cluster")

@@ -7,11 +7,6 @@ from __future__ import annotations
 # this name, so manifests are identical across providers.
 LAB_IMAGE = "docker.io/library/busybox:1.35.0"
 
-# The pod sandbox ("pause") image the local provider's containerd is configured with.
-PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
-
-# Cluster DNS, built by the local provider from the Go module proxy (kubeadm v1.34 uses v1.12.1).
-COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.12.1"
 
 # Node directory that lab pods may mount as hostPath, and that podlab can read back.
 NODE_SHARE_DIR = "/var/lib/podlab-share"

@@ -24,7 +24,7 @@ from kubernetes.client.exceptions import ApiException
 
 from . import manifests, waiting
 from ._api import api_error, request_json, resource_for
-from .connect import connect
+from .connect import connect, connection, server_version
 from .errors import PodlabError
 from .events import Event, events
 from .livestatus import LiveStatus, quiet
@@ -59,6 +59,7 @@ class Lab:
                                    f"{63 - len(NAMESPACE_PREFIX)} characters (e.g. 'downward-api').")
         self.name = name
         self.namespace = NAMESPACE_PREFIX + name
+        self.connection = connection(kubeconfig)
         self.api = connect(kubeconfig)
         self._kubeconfig = kubeconfig
         self._uid: str | None = None
@@ -96,6 +97,9 @@ class Lab:
             # "default" ServiceAccount exists; it is created asynchronously.
             waiting.wait_for_object(self.namespace, "ServiceAccount", "default",
                                     lambda sa: sa is not None, description="created", api=self.api)
+        self.server_version = server_version(self.api)
+        print(f"lab {self.name}: namespace {self.namespace} on context {self.connection.context} "
+              f"({self.connection.provider} provider), Kubernetes {self.server_version}")
         return self
 
     def close(self, *, wait: bool = True) -> None:

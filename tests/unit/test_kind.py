@@ -246,10 +246,18 @@ def test_status(fakes):
 
 # --- config and the command runner -----------------------------------------------------
 
-def test_committed_config_pins_a_v1_34_node_image_by_digest():
+def test_committed_config_pins_kinds_default_v1_37_node_image():
     node = yaml.safe_load(kind.TEMPLATE.read_text())["nodes"][0]
-    assert re.fullmatch(r"kindest/node:v1\.34\.\d+@sha256:[0-9a-f]{64}", node["image"])
+    # The digest kind v0.33.0 defaults to (pkg/apis/config/defaults/image.go).
+    assert node["image"] == ("kindest/node:v1.37.0@sha256:"
+                             "a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5")
     assert node["extraMounts"][0]["containerPath"] == NODE_SHARE_DIR
+
+
+def test_committed_config_allows_cgroup_v1_like_the_local_provider():
+    config = yaml.safe_load(kind.TEMPLATE.read_text())
+    patches = [yaml.safe_load(p) for p in config["kubeadmConfigPatches"]]
+    assert {"kind": "KubeletConfiguration", "failCgroupV1": False} in patches
 
 
 def test_render_config_quotes_odd_paths():

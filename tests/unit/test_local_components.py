@@ -6,56 +6,64 @@ import json
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
-from podlab.cluster.local import build, components, pki
+from podlab.cluster.local import build, components, kubeadm
 from podlab.cluster.local import layout as L
-from podlab.images import PAUSE_IMAGE
+from podlab.errors import PodlabError
 
 LAYOUT = L.Layout(Path("/srv/podlab-test"))
 BIN = Path("/cache/bin/kubernetes-v1")
+RUNC = Path("/cache/bin/runc-v1/runc")
+PAUSE = "registry.k8s.io/pause:3.10.2"
 
 
 def flags(component: components.Component) -> dict[str, str]:
     return dict(a.split("=", 1) for a in component.argv[1:] if a.startswith("--") and "=" in a)
 
 
-def test_containerd_config_uses_our_socket_pause_image_and_cni_dir():
-    config = tomllib.loads(components.containerd_config(LAYOUT))
-    cri = config["plugins"]["io.containerd.grpc.v1.cri"]
+def containerd_toml(**kw) -> dict:
+    return tomllib.loads(components.containerd_config(LAYOUT, runc=RUNC, pause_image=PAUSE, **kw))
+
+
+def test_containerd_2_config_uses_our_socket_pause_image_runc_and_cni_dir():
+    config = containerd_toml()
+    runtime = config["plugins"]["io.containerd.cri.v1.runtime"]
+    assert config["version"] == 3
     assert config["grpc"]["address"] == "/run/podlab/containerd.sock"
     assert config["root"] == "/srv/podlab-test/containerd"
-    assert cri["sandbox_image"] == PAUSE_IMAGE
-    assert cri["cni"]["conf_dir"] == "/srv/podlab-test/cni"
-    assert cri["netns_mounts_under_state_dir"] is True
-    assert cri["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"] is False
+    assert config["plugins"]["io.containerd.cri.v1.images"]["pinned_images"]["sandbox"] == PAUSE
+    assert runtime["cni"] == {"bin_dirs": ["/usr/lib/cni"], "conf_dir": "/srv/podlab-test/cni"}
+    assert runtime["netns_mounts_under_state_dir"] is True
+    runc = runtime["containerd"]["runtimes"]["runc"]
+    assert runc["options"] == {"BinaryName": str(RUNC), "SystemdCgroup": False}
 
 
-def test_kubelet_cgroup_driver_matches_containerd_and_allows_cgroup_v1():
-    config = components.kubelet_config(LAYOUT, cluster_dns=True)
-    assert config["cgroupDriver"] == "cgroupfs"  # containerd runs runc with SystemdCgroup = false
-    assert config["failCgroupV1"] is False
-    assert config["imageGCHighThresholdPercent"] == 100
-    assert config["clusterDNS"] == [L.DNS_SERVICE_IP]
-    assert config["containerRuntimeEndpoint"] == "unix:///run/podlab/containerd.sock"
-    assert "clusterDNS" not in components.kubelet_config(LAYOUT, cluster_dns=False)
+def test_containerd_clamps_oom_scores_only_when_asked():
+    runtime = "io.containerd.cri.v1.runtime"
+    assert containerd_toml()["plugins"][runtime]["restrict_oom_score_adj"] is False
+    assert containerd_toml(restrict_oom_score_adj=True)["plugins"][runtime]["restrict_oom_score_adj"] is True
 
 
-def test_kubelet_component_writes_its_config_file():
-    kubelet = components.kubelet(LAYOUT, BIN, cluster_dns=False)
-    (path, content), = kubelet.files.items()
-    assert flags(kubelet)["--config"] == path
-    assert yaml.safe_load(content)["kind"] == "KubeletConfiguration"
-    assert flags(kubelet)["--node-ip"] == L.NODE_IP
-    assert flags(kubelet)["--hostname-override"] == L.NODE_NAME
+def test_containerd_finds_our_shim_first():
+    containerd = components.containerd(LAYOUT, Path("/cache/bin/containerd-v2"), RUNC, pause_image=PAUSE)
+    assert containerd.env["PATH"].startswith("/cache/bin/containerd-v2:/cache/bin/runc-v1:")
 
 
-def test_apiserver_advertises_node_ip_and_verifies_kubelets():
-    api = flags(components.kube_apiserver(LAYOUT, BIN))
-    assert api["--advertise-address"] == L.NODE_IP
-    assert api["--service-cluster-ip-range"] == L.SERVICE_CIDR
-    assert api["--authorization-mode"] == "Node,RBAC"
-    assert api["--kubelet-certificate-authority"].endswith("pki/ca.crt")
+def test_kubelet_starts_like_kubeadms_systemd_drop_in():
+    kubelet = components.kubelet(BIN)
+    assert flags(kubelet) == {"--bootstrap-kubeconfig": "/etc/kubernetes/bootstrap-kubelet.conf",
+                              "--kubeconfig": "/etc/kubernetes/kubelet.conf",
+                              "--config": "/var/lib/kubelet/config.yaml"}
+    assert kubelet.wait_for == "/var/lib/kubelet/config.yaml"
+    assert kubelet.env_file == "/var/lib/kubelet/kubeadm-flags.env"
+
+
+def test_env_file_words_reads_systemd_style_quoting():
+    text = '# written by kubeadm\nKUBELET_KUBEADM_ARGS="--node-ip=10.200.0.1 --hostname-override=podlab-control-plane"\n'
+    assert components.env_file_words(text, ("KUBELET_KUBEADM_ARGS", "KUBELET_EXTRA_ARGS")) == [
+        "--node-ip=10.200.0.1", "--hostname-override=podlab-control-plane"]
 
 
 def test_cni_network_has_no_masquerade():
@@ -64,13 +72,80 @@ def test_cni_network_has_no_masquerade():
     assert bridge["type"] == "bridge" and bridge["bridge"] == L.BRIDGE
     assert bridge["ipMasq"] is False
     assert bridge["ipam"]["dataDir"] == "/srv/podlab-test/cni-ipam"
+    assert bridge["ipam"]["ranges"] == [[{"subnet": L.NODE_POD_CIDR}]]
+
+
+def kubeadm_docs(version: str = "v1.36.3") -> dict[str, dict]:
+    return {d["kind"]: d for d in yaml.safe_load_all(kubeadm.render_config(LAYOUT, version))}
+
+
+def test_kubeadm_config_sets_the_release_socket_and_resolv_conf():
+    docs = kubeadm_docs()
+    assert docs["ClusterConfiguration"]["kubernetesVersion"] == "v1.36.3"
+    assert docs["InitConfiguration"]["nodeRegistration"]["criSocket"] == "unix:///run/podlab/containerd.sock"
+    assert docs["KubeletConfiguration"]["resolvConf"] == "/srv/podlab-test/config/resolv.conf"
+
+
+def test_kubeadm_config_matches_kinds_cluster_shape():
+    docs = kubeadm_docs()
+    cluster, init = docs["ClusterConfiguration"], docs["InitConfiguration"]
+    assert cluster["clusterName"] == L.CLUSTER_NAME
+    assert init["nodeRegistration"]["name"] == L.NODE_NAME == "podlab-control-plane"
+    assert init["nodeRegistration"]["taints"] == []
+    assert cluster["networking"] == {"dnsDomain": L.CLUSTER_DOMAIN, "podSubnet": L.POD_CIDR,
+                                     "serviceSubnet": L.SERVICE_CIDR}
+    kubelet, proxy = docs["KubeletConfiguration"], docs["KubeProxyConfiguration"]
+    assert kubelet["failCgroupV1"] is False and kubelet["cgroupDriver"] == "cgroupfs"
+    assert kubelet["cgroupRoot"] == "/kubelet" and kubelet["imageGCHighThresholdPercent"] == 100
+    assert proxy["mode"] == "iptables" and proxy["conntrack"]["maxPerCore"] == 0
+
+
+def test_kubeadm_commands():
+    assert kubeadm.init_command(Path("/b/kubeadm"), Path("/c/k.yaml"))[:3] == ["/b/kubeadm", "init", "--config=/c/k.yaml"]
+    reset = kubeadm.reset_command(Path("/b/kubeadm"), LAYOUT)
+    assert reset[:3] == ["/b/kubeadm", "reset", "--force"]
+    assert "--cri-socket=unix:///run/podlab/containerd.sock" in reset
+
+
+def test_preflight_failures_are_picked_out_of_kubeadms_output():
+    output = ("[preflight] Running pre-flight checks\n"
+              "error execution phase preflight: [preflight] Some fatal errors occurred:\n"
+              "\t[ERROR Port-6443]: Port 6443 is in use\n"
+              "\t[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty\n")
+    assert kubeadm.preflight_failures(output) == ["Port-6443]: Port 6443 is in use",
+                                                  "DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty"]
+
+
+def test_user_kubeconfig_renames_the_context_to_podlab():
+    admin = yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "kubernetes-admin@podlab",
+                            "contexts": [{"name": "kubernetes-admin@podlab",
+                                          "context": {"cluster": "podlab", "user": "kubernetes-admin"}}],
+                            "clusters": [], "users": []})
+    config = yaml.safe_load(kubeadm.user_kubeconfig(admin))
+    assert config["current-context"] == "podlab"
+    assert config["contexts"][0] == {"name": "podlab", "context": {"cluster": "podlab", "user": "kubernetes-admin"}}
 
 
 def test_version_ldflags_stamp_both_version_packages():
-    flags_ = build.version_ldflags("v1.34.12", "abc")
+    flags_ = build.version_ldflags("v1.37.2", "2026-10-27T12:01:04Z")
     for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
-        assert f"-X {package}.gitVersion=v1.34.12" in flags_
-        assert f"-X {package}.gitMinor=34" in flags_
+        assert f"-X {package}.gitVersion=v1.37.2" in flags_
+        assert f"-X {package}.gitMinor=37" in flags_
+        assert f"-X {package}.gitTreeState=archive" in flags_
+
+
+@pytest.mark.parametrize("given, expected", [("1.36.3", "v1.36.3"), ("v1.37.2", "v1.37.2"), (" v1.35.0 ", "v1.35.0")])
+def test_versions_are_normalized(given, expected):
+    assert build.normalize_version(given) == expected
+
+
+@pytest.mark.parametrize("bad, says", [("1.36", "is not a Kubernetes release version"),
+                                       ("latest", "is not a Kubernetes release version"),
+                                       ("v1.34.12", "not supported"), ("2.0.0", "not supported")])
+def test_bad_versions_are_refused_with_what_to_type(bad, says):
+    with pytest.raises(PodlabError, match=says) as refused:
+        build.normalize_version(bad)
+    assert "v1.3" in refused.value.hint
 
 
 def test_go_build_command_builds_all_packages_into_one_directory():
@@ -80,35 +155,38 @@ def test_go_build_command_builds_all_packages_into_one_directory():
     assert cmd[cmd.index("-tags") + 1] == "notest"
 
 
-def test_go_env_is_static_local_and_readonly():
+def test_go_env_is_local_and_readonly_with_cgo_only_when_asked():
     env = build.go_env()
     assert env["CGO_ENABLED"] == "0" and env["GOTOOLCHAIN"] == "local"
     assert "-mod=readonly" in env["GOFLAGS"]
+    assert build.go_env(cgo=True)["CGO_ENABLED"] == "1"
 
 
-def test_apiserver_certificate_covers_every_name_pods_and_readers_use():
-    apiserver = next(c for c in pki.cluster_certs() if c.name == "apiserver")
-    ext = apiserver.extensions()
-    for name in ("DNS:kubernetes.default.svc", f"IP:{L.KUBERNETES_SERVICE_IP}", f"IP:{L.NODE_IP}"):
-        assert name in ext
-    assert "extendedKeyUsage=serverAuth" in ext
-
-
-def test_kubelet_client_certificate_is_a_node_identity():
-    kubelet = next(c for c in pki.cluster_certs() if c.name == "kubelet-client")
-    assert kubelet.subject() == f"/O=system:nodes/CN=system:node:{L.NODE_NAME}"
-
-
-def test_wrapper_module_replaces_every_staging_module():
+def test_committed_kubernetes_wrapper_replaces_every_staging_module_at_the_default_release():
     gomod = (build.GOMOD / "kubernetes" / "go.mod").read_text()
     replaced = {line.split()[1] for line in gomod.splitlines() if line.startswith("replace k8s.io/")}
-    for module in ("k8s.io/api", "k8s.io/client-go", "k8s.io/kubelet", "k8s.io/cri-client", "k8s.io/externaljwt"):
+    for module in ("k8s.io/api", "k8s.io/client-go", "k8s.io/kubelet", "k8s.io/cri-client", "k8s.io/cri-streaming"):
         assert module in replaced
-    assert f"\tk8s.io/kubernetes {L.KUBERNETES_VERSION} " in gomod
+    assert f"\tk8s.io/kubernetes {L.DEFAULT_KUBERNETES_VERSION}" in gomod
+    assert "\tk8s.io/kubernetes/cmd/kubeadm\n" in gomod
 
 
-def test_containerd_clamps_oom_scores_only_when_asked():
-    assert tomllib.loads(components.containerd_config(LAYOUT))["plugins"]["io.containerd.grpc.v1.cri"][
-        "restrict_oom_score_adj"] is False
-    assert tomllib.loads(components.containerd_config(LAYOUT, restrict_oom_score_adj=True))["plugins"][
-        "io.containerd.grpc.v1.cri"]["restrict_oom_score_adj"] is True
+def test_render_wrapper_lists_requirements_replacements_and_tools():
+    text = build.render_wrapper("x", "1.26.0", {"example.com/a": "v1.0.0"}, ["example.com/a/cmd/b"],
+                                {"example.com/c": "v0.1.0"}, "go1.26")
+    assert "module podlab.invalid/x\n" in text and "godebug default=go1.26" in text
+    assert "require (\n\texample.com/a v1.0.0\n)" in text
+    assert "replace example.com/c => example.com/c v0.1.0" in text
+    assert "tool (\n\texample.com/a/cmd/b\n)" in text
+
+
+def test_staging_modules_are_read_from_the_kubernetes_go_mod(tmp_path):
+    (tmp_path / "go.mod").write_text("replace (\n\tk8s.io/api => ./staging/src/k8s.io/api\n"
+                                     "\tk8s.io/sample-apiserver => ./staging/src/k8s.io/sample-apiserver\n"
+                                     "\tk8s.io/kubelet => ./staging/src/k8s.io/kubelet\n)\n")
+    assert build.staging_modules(tmp_path) == ["k8s.io/api", "k8s.io/kubelet"]
+
+
+def test_committed_modules_pin_the_runtime_versions():
+    assert f"github.com/containerd/containerd/v2 {L.CONTAINERD_VERSION}" in (build.GOMOD / "containerd/go.mod").read_text()
+    assert f"github.com/opencontainers/runc {L.RUNC_VERSION}" in (build.GOMOD / "runc/go.mod").read_text()

@@ -17,7 +17,9 @@ import pytest
 
 from podlab.cluster.local import images
 from podlab.errors import PodlabError
-from podlab.images import LAB_IMAGE, PAUSE_IMAGE
+from podlab.images import LAB_IMAGE
+
+PAUSE_VERSION = "3.10.2"
 
 needs_busybox = pytest.mark.skipif(not Path("/bin/busybox").is_file(), reason="busybox-static not installed")
 needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc not installed")
@@ -196,24 +198,24 @@ def running_pause(binary: Path) -> subprocess.Popen:
 
 @needs_gcc
 def test_pause_binary_is_static_and_prints_version() -> None:
-    binary = images.build_pause_binary()
+    binary = images.build_pause_binary(PAUSE_VERSION)
     assert images.is_static_elf(binary)
     result = subprocess.run([str(binary), "-v"], capture_output=True, text=True, timeout=10)
     assert result.returncode == 0
-    assert result.stdout.strip().endswith(PAUSE_IMAGE.rsplit(":", 1)[1])
+    assert result.stdout.strip().endswith(PAUSE_VERSION)
 
 
 @needs_gcc
 @pytest.mark.parametrize("signo", [signal.SIGTERM, signal.SIGINT])
 def test_pause_exits_zero_on_stop_signals(signo: int) -> None:
-    proc = running_pause(images.build_pause_binary())
+    proc = running_pause(images.build_pause_binary(PAUSE_VERSION))
     proc.send_signal(signo)
     assert proc.wait(timeout=10) == 0
 
 
 @needs_gcc
 def test_pause_keeps_running_on_sigchld() -> None:
-    proc = running_pause(images.build_pause_binary())
+    proc = running_pause(images.build_pause_binary(PAUSE_VERSION))
     proc.send_signal(signal.SIGCHLD)
     with pytest.raises(subprocess.TimeoutExpired):
         proc.wait(timeout=0.3)
@@ -223,16 +225,16 @@ def test_pause_keeps_running_on_sigchld() -> None:
 
 @needs_gcc
 def test_pause_binary_is_cached_and_reproducible(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = images.build_pause_binary()
+    first = images.build_pause_binary(PAUSE_VERSION)
     mtime = first.stat().st_mtime_ns
-    assert images.build_pause_binary() == first and first.stat().st_mtime_ns == mtime
+    assert images.build_pause_binary(PAUSE_VERSION) == first and first.stat().st_mtime_ns == mtime
     monkeypatch.setenv("PODLAB_CACHE", str(tmp_path / "other-cache"))
-    assert sha256_file(images.build_pause_binary()) == sha256_file(first)
+    assert sha256_file(images.build_pause_binary(PAUSE_VERSION)) == sha256_file(first)
 
 
 @pytest.mark.skipif(shutil.which("go") is None, reason="Go not installed")
 def test_go_fallback_pause_behaves_the_same() -> None:
-    binary = images.build_pause_binary(use_go=True)
+    binary = images.build_pause_binary(PAUSE_VERSION, use_go=True)
     assert images.is_static_elf(binary)
     assert subprocess.run([str(binary), "-v"], capture_output=True, timeout=10).returncode == 0
     proc = running_pause(binary)
@@ -242,8 +244,8 @@ def test_go_fallback_pause_behaves_the_same() -> None:
 
 @needs_gcc
 def test_pause_image_runs_pause_as_65535() -> None:
-    spec = images.pause_image_spec(images.build_pause_binary())
-    assert spec.name == PAUSE_IMAGE
+    spec = images.pause_image_spec(images.build_pause_binary(PAUSE_VERSION), PAUSE_VERSION)
+    assert spec.name == f"registry.k8s.io/pause:{PAUSE_VERSION}"
     assert spec.run_config["Entrypoint"] == ["/pause"] and spec.run_config["User"] == "65535:65535"
     with layer_of(images.oci_archive_bytes(spec)) as layer:
         member = layer.getmember("pause")
@@ -284,19 +286,55 @@ def test_import_failure_names_command_stderr_and_next_step(tmp_path: Path,
     assert "containerd is running at /run/test.sock" in (err.value.hint or "")
 
 
-# ---------------------------------------------------------------- CoreDNS
+# ---------------------------------------------------------------- Go-built images
 
-def test_coredns_wrapper_module_pins_the_image_version() -> None:
-    assert images.pinned_coredns_version() == images.COREDNS_VERSION
-    assert images.COREDNS_IMAGE.endswith(":" + images.COREDNS_VERSION)
-    go_sum = (images.COREDNS_MODULE_DIR / "go.sum").read_text()
-    assert f"github.com/coredns/coredns {images.COREDNS_VERSION} h1:" in go_sum
+def fake_binary(tmp_path: Path, name: str) -> Path:
+    binary = tmp_path / name
+    binary.write_bytes(b"\x7fELF fake " + name.encode())
+    return binary
 
 
 def test_coredns_image_spec_runs_coredns(tmp_path: Path) -> None:
-    binary = tmp_path / "coredns"
-    binary.write_bytes(b"\x7fELF fake")
-    spec = images.coredns_image_spec(binary)
+    spec = images.coredns_image_spec(fake_binary(tmp_path, "coredns"), "v1.14.6")
+    assert spec.name == "registry.k8s.io/coredns/coredns:v1.14.6"
     assert spec.run_config == {"Entrypoint": ["/coredns"]}
     with layer_of(images.oci_archive_bytes(spec)) as layer:
-        assert layer.extractfile("coredns").read() == b"\x7fELF fake"
+        assert layer.extractfile("coredns").read() == b"\x7fELF fake coredns"
+
+
+def test_control_plane_images_have_their_command_on_path(tmp_path: Path) -> None:
+    spec = images.command_image_spec("kube-apiserver", "v1.37.2", {"kube-apiserver": fake_binary(tmp_path, "a")})
+    assert spec.name == "registry.k8s.io/kube-apiserver:v1.37.2"
+    assert spec.run_config["Entrypoint"] == ["/usr/local/bin/kube-apiserver"]
+    assert any(e.startswith("PATH=") and "/usr/local/bin" in e for e in spec.run_config["Env"])
+    with layer_of(images.oci_archive_bytes(spec)) as layer:
+        member = layer.getmember("usr/local/bin/kube-apiserver")
+        assert member.isfile() and stat.S_IMODE(member.mode) == 0o755
+
+
+def test_etcd_image_carries_etcd_and_etcdctl(tmp_path: Path) -> None:
+    for name in ("etcd", "etcdctl"):
+        fake_binary(tmp_path, name)
+    spec = images.etcd_image_spec(tmp_path, "3.7.0-0")
+    assert spec.name == "registry.k8s.io/etcd:3.7.0-0"
+    with layer_of(images.oci_archive_bytes(spec)) as layer:
+        assert {"usr/local/bin/etcd", "usr/local/bin/etcdctl"} <= set(layer.getnames())
+
+
+@pytest.mark.skipif(not Path("/usr/sbin/xtables-nft-multi").exists() or shutil.which("nft") is None,
+                    reason="iptables/nftables not installed")
+@pytest.mark.parametrize("mode", ["nft", "legacy"])
+def test_kube_proxy_userland_points_iptables_at_the_hosts_backend(mode: str) -> None:
+    entries = {e.path: e for e in images.iptables_userland(mode)}
+    assert entries["usr/sbin/iptables-restore"].target == f"xtables-{mode}-multi"
+    assert entries["usr/sbin/iptables-nft-save"].target == "xtables-nft-multi"
+    assert entries["usr/sbin/ip6tables-legacy"].target == "xtables-legacy-multi"
+    assert "usr/lib/x86_64-linux-gnu/xtables/libxt_comment.so" in entries      # kube-proxy's rules use -m comment
+    assert "usr/lib/x86_64-linux-gnu/libxtables.so.12" in entries
+    assert entries["lib64/ld-linux-x86-64.so.2"].kind == "symlink"
+    assert {"usr/sbin/nft", "usr/sbin/conntrack"} <= set(entries)
+
+
+def test_shared_libraries_come_from_ldd() -> None:
+    libs = images.shared_libraries([Path("/bin/ls")])
+    assert "libc.so.6" in libs and libs["libc.so.6"].exists()

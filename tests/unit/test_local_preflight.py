@@ -33,9 +33,24 @@ def test_missing_go_is_reported_only_when_a_build_is_needed(monkeypatch):
 
 def test_missing_tools_name_their_debian_package(monkeypatch):
     monkeypatch.setattr(host.shutil, "which", lambda tool: None)
-    missing = "\n".join(host.missing_prerequisites(need_go=False))
-    assert "containerd (apt-get install containerd)" in missing
-    assert "runc (apt-get install runc)" in missing
+    missing = "\n".join(host.missing_prerequisites(need_go=True))
+    assert "iptables (apt-get install iptables)" in missing
+    assert "nft (apt-get install nftables)" in missing
+    assert "pkg-config (apt-get install pkg-config)" in missing     # runc's libseccomp binding
+
+
+def test_foreign_kubeadm_files_are_named_and_left_alone(tmp_path, monkeypatch):
+    etc = tmp_path / "etc-kubernetes"
+    (etc / "manifests").mkdir(parents=True)
+    (etc / "admin.conf").write_text("x")
+    (etc / "manifests" / "kube-apiserver.yaml").write_text("x")
+    monkeypatch.setattr(L, "ADMIN_KUBECONFIG", etc / "admin.conf")
+    monkeypatch.setattr(L, "MANIFESTS_DIR", etc / "manifests")
+    layout = L.Layout(tmp_path / "state")
+    assert host.foreign_node_files(layout) == [str(etc / "admin.conf"), str(etc / "manifests" / "kube-apiserver.yaml")]
+    layout.cluster_record.parent.mkdir(parents=True)
+    layout.cluster_record.write_text("{}")          # podlab's own node: nothing foreign
+    assert host.foreign_node_files(layout) == []
 
 
 def test_a_taken_port_names_the_port_and_who_holds_it(monkeypatch):

@@ -12,8 +12,13 @@ from .base import ClusterInfo, Provider, Readiness
 ORDER = ("existing", "kind", "local")
 
 
-def get_provider(name: str, *, allow_context: str | None = None) -> Provider:
-    """The provider called `name`."""
+def get_provider(name: str, *, allow_context: str | None = None,
+                 kubernetes_version: str | None = None) -> Provider:
+    """The provider called `name` (`kubernetes_version` picks the release the local provider builds)."""
+    if kubernetes_version and name != "local":
+        raise PodlabError(f"--kubernetes-version applies to the local provider only, not to {name}.",
+                          hint="The kind provider runs the node image pinned in kind-config.yaml; use "
+                               "`podlab up --provider local --kubernetes-version X.Y.Z` for another release.")
     if name == "existing":
         from .existing import ExistingProvider
         return ExistingProvider(allow_context=allow_context)
@@ -22,7 +27,7 @@ def get_provider(name: str, *, allow_context: str | None = None) -> Provider:
         return KindProvider()
     if name == "local":
         from .local.provider import LocalProvider
-        return LocalProvider()
+        return LocalProvider(kubernetes_version=kubernetes_version)
     raise PodlabError(f"Unknown provider {name!r}.", hint=f"Choose one of: {', '.join(ORDER)}.")
 
 
@@ -40,6 +45,15 @@ def record_active(info: ClusterInfo) -> None:
     _active_file().parent.mkdir(parents=True, exist_ok=True)
     _active_file().write_text(json.dumps({"provider": info.provider, "context": info.context,
                                           "kubeconfig": str(info.kubeconfig) if info.kubeconfig else None}))
+
+
+def active_record() -> dict | None:
+    """What `podlab up` recorded about the cluster it started: provider, context, kubeconfig."""
+    try:
+        record = json.loads(_active_file().read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def active_provider_name() -> str | None:
@@ -63,10 +77,13 @@ def forget_active() -> None:
     _active_file().unlink(missing_ok=True)
 
 
-def up(provider: str | None = None, *, allow_context: str | None = None) -> ClusterInfo:
+def up(provider: str | None = None, *, allow_context: str | None = None,
+       kubernetes_version: str | None = None) -> ClusterInfo:
     """Bring up a lab cluster with the named provider, or the first one that can work here."""
+    if kubernetes_version and not provider:
+        provider = "local"      # only the local provider builds a chosen release
     if provider:
-        chosen = get_provider(provider, allow_context=allow_context)
+        chosen = get_provider(provider, allow_context=allow_context, kubernetes_version=kubernetes_version)
         readiness = chosen.check()
         if not readiness.usable and provider != "existing":
             raise PodlabError(f"The {provider} provider cannot work here:\n  - " + "\n  - ".join(readiness.missing),

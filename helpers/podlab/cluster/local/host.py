@@ -19,7 +19,8 @@ from .layout import Layout
 CNI_PLUGINS = ("bridge", "host-local", "loopback", "portmap")
 CGROUP_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "pids")
 FORWARD_CHAIN = "PODLAB-FORWARD"
-APT_PACKAGES = "containerd runc containernetworking-plugins iptables conntrack openssl busybox-static"
+APT_PACKAGES = ("containernetworking-plugins iptables nftables conntrack iproute2 busybox-static "
+                "gcc libc6-dev libseccomp-dev pkg-config")
 
 
 def missing_prerequisites(*, need_go: bool) -> list[str]:
@@ -30,20 +31,23 @@ def missing_prerequisites(*, need_go: bool) -> list[str]:
     if os.geteuid() != 0:
         missing.append("root: the local provider runs containerd and the kubelet; run it as root "
                        "(sudo -E podlab up) or use `--provider kind`")
-    tools = {"containerd": "containerd", "containerd-shim-runc-v2": "containerd", "ctr": "containerd",
-             "runc": "runc", "iptables": "iptables", "conntrack": "conntrack", "ip": "iproute2",
-             "openssl": "openssl"}
+    tools = {"iptables": "iptables", "nft": "nftables", "conntrack": "conntrack", "ip": "iproute2",
+             "ldd": "libc-bin", "mount": "mount"}
+    if need_go:
+        tools.update({"gcc": "gcc libc6-dev", "pkg-config": "pkg-config"})
     for tool, package in tools.items():
         if shutil.which(tool) is None:
             missing.append(f"{tool} (apt-get install {package})")
+    if need_go and not any(Path(d, "seccomp.h").exists() for d in ("/usr/include", "/usr/local/include")):
+        missing.append("libseccomp's headers to build runc (apt-get install libseccomp-dev)")
     for plugin in CNI_PLUGINS:
         if not Path("/usr/lib/cni", plugin).exists():
             missing.append(f"CNI plugin {plugin} in /usr/lib/cni (apt-get install containernetworking-plugins)")
     if not Path("/bin/busybox").exists() or "static" not in _file_type("/bin/busybox"):
         missing.append("a static busybox for the lab image (apt-get install busybox-static)")
     if need_go and shutil.which("go") is None:
-        missing.append("Go ≥ 1.25 to build Kubernetes (apt-get install golang, or from go.dev); "
-                       "needed only until the binaries are cached")
+        missing.append("Go ≥ 1.26 to build Kubernetes, containerd and runc (from go.dev, or a recent Debian's "
+                       "golang-go); needed only until the binaries are cached")
     missing.extend(_missing_cgroups())
     if "overlay" not in Path("/proc/filesystems").read_text():
         missing.append("the overlay filesystem in the kernel (containerd's snapshotter)")
@@ -73,7 +77,8 @@ def check_prerequisites(*, need_go: bool) -> None:
     missing = missing_prerequisites(need_go=need_go)
     if missing:
         raise ProviderUnavailable("The local provider cannot run here; missing:\n  - " + "\n  - ".join(missing),
-                                  hint=f"On Debian/Ubuntu: apt-get install -y {APT_PACKAGES}")
+                                  hint=f"On Debian/Ubuntu: apt-get install -y {APT_PACKAGES} "
+                                       "(or `make host-deps`)")
 
 
 def ports_in_use() -> list[str]:
@@ -157,55 +162,99 @@ def _kill(pids: list[int], sig: int) -> None:
             pass
 
 
+def process_running(pid: int | None) -> bool:
+    """Whether a process runs (a zombie, such as an exited keeper we started, does not count)."""
+    if not pid:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def _gone(pids: list[int], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not any(Path(f"/proc/{p}").exists() for p in pids):
+        if not any(process_running(p) for p in pids):
             return True
-        time.sleep(0.1)
+        time.sleep(0.05)
     return False
+
+
+def create_pod_cgroup_root() -> None:
+    """Create the kubelet's cgroup root in every hierarchy (kind's node entrypoint does the same)."""
+    for controller in Path("/sys/fs/cgroup").iterdir():
+        if controller.is_dir() and not controller.is_symlink():
+            (controller / L.CGROUP_ROOT).mkdir(exist_ok=True)
+
+
+def _pod_cgroup_tops() -> list[Path]:
+    """The kubelet's cgroup roots in every v1 hierarchy (and the unified one)."""
+    tops = []
+    for controller in Path("/sys/fs/cgroup").iterdir():
+        for name in (L.CGROUP_ROOT, "kubepods"):
+            if (controller / name).is_dir():
+                tops.append(controller / name)
+    return tops
 
 
 def kill_pod_processes() -> int:
     """Kill every process in the kubelet's pod cgroups and remove those cgroups."""
     killed = 0
-    for attempt in range(50):
+    for _attempt in range(50):
         pids = []
-        for procs in Path("/sys/fs/cgroup/pids/kubepods").rglob("cgroup.procs") if Path(
-                "/sys/fs/cgroup/pids/kubepods").exists() else []:
-            pids += [int(p) for p in procs.read_text().split()]
+        for top in _pod_cgroup_tops():
+            for procs in top.rglob("cgroup.procs"):
+                try:
+                    pids += [int(p) for p in procs.read_text().split()]
+                except OSError:
+                    pass
+        pids = sorted(set(pids))
         if not pids:
             break
         killed += len(pids)
         _kill(pids, signal.SIGKILL)
         _gone(pids, 2)
-    for controller in Path("/sys/fs/cgroup").iterdir():
-        top = controller / "kubepods"
-        if top.is_dir():
-            for d in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-                try:
-                    d.rmdir()
-                except OSError:
-                    pass
+    for top in _pod_cgroup_tops():
+        for d in sorted((p for p in top.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
             try:
-                top.rmdir()
+                d.rmdir()
             except OSError:
                 pass
+        try:
+            top.rmdir()
+        except OSError:
+            pass
     return killed
 
 
+def kill_cluster_processes(layout: Layout) -> int:
+    """SIGKILL every process of the cluster at once, pods included, as a crash would; returns how many."""
+    pids = set(_our_processes(layout, ("podlab.cluster.local.keeper", str(layout.containerd_socket),
+                                       str(layout.state) + "/", str(L.binaries_dir("", "").parent) + "/")))
+    for top in _pod_cgroup_tops():
+        for procs in top.rglob("cgroup.procs"):
+            try:
+                pids.update(int(p) for p in procs.read_text().split())
+            except OSError:
+                pass
+    _kill(sorted(pids), signal.SIGKILL)
+    _gone(sorted(pids), 5)
+    return len(pids)
+
+
 def stop_processes(layout: Layout) -> None:
-    """Stop every process of this cluster that is still running, keepers first."""
+    """Stop every process of this cluster that is still running: keepers, pods, shims, the rest."""
     keepers = _our_processes(layout, ("podlab.cluster.local.keeper",))
     _kill(keepers, signal.SIGTERM)
     if not _gone(keepers, 20):
         _kill(keepers, signal.SIGKILL)
     kill_pod_processes()
-    ours = _our_processes(layout, (str(layout.containerd_socket), str(layout.state) + "/", str(L.binaries_dir("", "").parent) + "/"))
-    _kill(ours, signal.SIGTERM)
-    if not _gone(ours, 10):
-        _kill(ours, signal.SIGKILL)
-        _gone(ours, 5)
+    markers = (str(layout.containerd_socket), str(layout.state) + "/", str(L.binaries_dir("", "").parent) + "/")
+    ours = _our_processes(layout, markers)
+    _kill(ours, signal.SIGKILL)
+    _gone(ours, 5)
 
 
 def _mounts_under(roots: tuple[Path, ...]) -> list[str]:
@@ -217,33 +266,37 @@ def _mounts_under(roots: tuple[Path, ...]) -> list[str]:
     return mounts
 
 
+def _mount_roots(layout: Layout) -> tuple[Path, ...]:
+    return (layout.state, layout.run, L.KUBELET_DIR)
+
+
 def unmount_all(layout: Layout) -> int:
     """Unmount everything mounted below the cluster's directories, deepest first."""
-    roots = (layout.state, layout.run)
     count = 0
     for _ in range(5):
-        mounts = sorted(set(_mounts_under(roots)), key=lambda m: -m.count("/"))
+        mounts = sorted(set(_mounts_under(_mount_roots(layout))), key=lambda m: -m.count("/"))
         if not mounts:
             break
         for target in mounts:
             if _run("umount", target, check=False).returncode != 0:
                 _run("umount", "-l", target, check=False)
             count += 1
-    left = _mounts_under(roots)
+    left = _mounts_under(_mount_roots(layout))
     if left:
         raise PodlabError(f"Could not unmount: {', '.join(left[:5])}",
                           hint="Something still uses these mounts; check with `fuser -vm PATH`, then run `podlab down` again.")
     return count
 
 
-def teardown_network(kube_proxy: Path | None) -> None:
-    """Remove the bridge, the rules kube-proxy and podlab added, and the node address."""
+def teardown_network() -> None:
+    """Remove the bridge, the rules kube-proxy, the kubelet and podlab added, and the node address."""
     if _run("ip", "link", "show", L.BRIDGE, check=False).returncode == 0:
         _run("ip", "link", "delete", L.BRIDGE)
-    if kube_proxy and kube_proxy.exists():
-        _run(str(kube_proxy), "--cleanup", check=False)
     for tool in ("iptables", "ip6tables"):
         remove_kube_chains(tool)
+    for family in ("ip", "ip6"):
+        # kube-proxy's nftables mode table, should a run have used it.
+        _run("nft", "delete", "table", family, "kube-proxy", check=False)
     while _run("iptables", "-D", "FORWARD", "-j", FORWARD_CHAIN, check=False).returncode == 0:
         pass
     _run("iptables", "-F", FORWARD_CHAIN, check=False)
@@ -253,7 +306,7 @@ def teardown_network(kube_proxy: Path | None) -> None:
 
 
 def remove_kube_chains(tool: str) -> None:
-    """Remove the KUBE-* chains the kubelet adds (kube-proxy --cleanup leaves them) and jumps to them."""
+    """Remove every KUBE-* chain (kube-proxy's and the kubelet's) and the jumps to them."""
     if shutil.which(tool) is None:
         return
     for table in ("filter", "nat", "mangle"):
@@ -270,26 +323,71 @@ def remove_kube_chains(tool: str) -> None:
             _run(tool, "-t", table, "-X", chain, check=False)
 
 
+def kube_rules() -> list[str]:
+    """The KUBE-* and PODLAB-* chains and nftables tables left in the host's firewall."""
+    found = []
+    for tool in ("iptables", "ip6tables"):
+        if shutil.which(tool) is None:
+            continue
+        for table in ("filter", "nat", "mangle"):
+            for rule in _run(tool, "-t", table, "-S", check=False).stdout.splitlines():
+                if rule.startswith("-N KUBE-") or rule.startswith("-N PODLAB-"):
+                    found.append(f"{tool} {table} {rule.split()[1]}")
+    if shutil.which("nft"):
+        for line in _run("nft", "list", "tables", check=False).stdout.splitlines():
+            if "kube-proxy" in line:
+                found.append(f"nft {line.removeprefix('table ')}")
+    return found
+
+
+def podlab_owns_kubeadm_files(layout: Layout) -> bool:
+    """Whether /etc/kubernetes and /var/lib/kubelet belong to podlab's cluster (its record exists)."""
+    return layout.cluster_record.exists()
+
+
+def foreign_node_files(layout: Layout) -> list[str]:
+    """kubeadm files on this host that podlab did not create (another cluster's node)."""
+    if podlab_owns_kubeadm_files(layout):
+        return []
+    found = [str(p) for p in (L.ADMIN_KUBECONFIG, L.KUBERNETES_DIR / "kubelet.conf", L.KUBELET_DIR / "config.yaml")
+             if p.exists()]
+    if L.MANIFESTS_DIR.is_dir():
+        found += [str(p) for p in sorted(L.MANIFESTS_DIR.iterdir())]
+    return found
+
+
 def leftovers(layout: Layout) -> list[str]:
-    """What an earlier run left behind on this host (processes, mounts, bridge, state)."""
+    """What an earlier run left behind on this host (processes, mounts, network, cgroups, files)."""
     found = []
     procs = _our_processes(layout, ("podlab.cluster.local.keeper", str(layout.containerd_socket)))
     if procs:
         found.append(f"{len(procs)} processes")
-    mounts = _mounts_under((layout.state, layout.run))
+    mounts = _mounts_under(_mount_roots(layout))
     if mounts:
         found.append(f"{len(mounts)} mounts")
     if _run("ip", "link", "show", L.BRIDGE, check=False).returncode == 0:
         found.append(f"bridge {L.BRIDGE}")
-    if Path("/sys/fs/cgroup/pids/kubepods").exists():
-        found.append("kubepods cgroups")
-    if layout.etcd_data.exists():
-        found.append("etcd data")
+    if L.NODE_IP in _run("ip", "-o", "addr", "show", "dev", L.NODE_INTERFACE, check=False).stdout:
+        found.append(f"address {L.NODE_IP}")
+    rules = kube_rules()
+    if rules:
+        found.append(f"{len(rules)} firewall chains")
+    if _pod_cgroup_tops():
+        found.append("pod cgroups")
+    if podlab_owns_kubeadm_files(layout):
+        for path in (L.KUBERNETES_DIR, L.KUBELET_DIR, L.ETCD_DIR):
+            if path.exists():
+                found.append(str(path))
+    if layout.containerd_root.exists() or layout.run.exists():
+        found.append("containerd state")
     return found
 
 
 def wipe_state(layout: Layout) -> None:
-    """Delete the cluster's state, keeping nothing a next run would trip over."""
-    for path in (layout.etcd_data, layout.kubelet_root, layout.containerd_root, layout.state / "cni-ipam",
-                 layout.state / "containerd-opt", layout.run):
+    """Delete the cluster's state, keeping nothing a next run would trip over (logs stay)."""
+    for path in (layout.containerd_root, layout.cni_ipam, layout.run, layout.state / "containerd-opt"):
         shutil.rmtree(path, ignore_errors=True)
+    if podlab_owns_kubeadm_files(layout):
+        for path in (L.KUBELET_DIR, L.ETCD_DIR, L.KUBERNETES_DIR):
+            shutil.rmtree(path, ignore_errors=True)
+        layout.cluster_record.unlink(missing_ok=True)

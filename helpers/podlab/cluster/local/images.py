@@ -22,7 +22,7 @@ from pathlib import Path
 
 from podlab import progress
 from podlab.errors import PodlabError
-from podlab.images import COREDNS_IMAGE, LAB_IMAGE, PAUSE_IMAGE
+from podlab.images import LAB_IMAGE
 from podlab.paths import cache_dir
 
 # Bump when the archive layout changes, so cached archives are rebuilt.
@@ -31,14 +31,11 @@ ARCH = "amd64"
 OS = "linux"
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 BUSYBOX = Path("/bin/busybox")
-PAUSE_VERSION = PAUSE_IMAGE.rsplit(":", 1)[1]
+REGISTRY = "registry.k8s.io"
 PAUSE_SOURCE_DIR = Path(__file__).parent / "pause"
 GCC_FLAGS = ("-Os", "-static", "-s", "-std=c11", "-D_POSIX_C_SOURCE=200809L",
              "-Wall", "-Wextra", "-Werror")
 
-COREDNS_VERSION = COREDNS_IMAGE.rsplit(":", 1)[1]   # v1.12.1, what kubeadm v1.34 deploys
-COREDNS_COMMIT = "707c7c1"           # the tag's commit, shown by `coredns -version`
-COREDNS_MODULE_DIR = Path(__file__).parent / "gomod" / "coredns"
 
 MEDIA_INDEX = "application/vnd.oci.image.index.v1+json"
 MEDIA_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -337,16 +334,16 @@ def build_lab_image(busybox: Path = BUSYBOX) -> Path:
 
 # ---------------------------------------------------------------- pause image
 
-def pause_binary_key(source: Path, compiler: str) -> str:
+def pause_binary_key(source: Path, compiler: str, version: str) -> str:
     """A hash of the pause source, the compiler's version and the flags."""
     version = subprocess.run([compiler, "--version"], capture_output=True, text=True).stdout
-    recipe = [source.read_bytes().hex(), version.splitlines()[:1], GCC_FLAGS, PAUSE_VERSION]
+    recipe = [source.read_bytes().hex(), version.splitlines()[:1], GCC_FLAGS, version]
     return hashlib.sha256(canonical_json(recipe)).hexdigest()[:16]
 
 
-def compile_pause_c(out: Path, log: Path) -> None:
+def compile_pause_c(out: Path, log: Path, version: str) -> None:
     """Compile pause.c into a static binary at `out` with gcc."""
-    cmd = ["gcc", *GCC_FLAGS, f'-DPAUSE_VERSION="{PAUSE_VERSION}"', "-o", str(out),
+    cmd = ["gcc", *GCC_FLAGS, f'-DPAUSE_VERSION="{version}"', "-o", str(out),
            str(PAUSE_SOURCE_DIR / "pause.c")]
     run_logged(cmd, log=log, what="compiling pause.c",
                hint="Install gcc and libc6-dev (static libc.a): apt-get install gcc libc6-dev.")
@@ -359,31 +356,31 @@ def compile_pause_go(out: Path, log: Path) -> None:
     run_logged(cmd, log=log, env=env, what="building pause.go", hint="Check that Go is installed (go version).")
 
 
-def build_pause_binary(*, use_go: bool = False) -> Path:
+def build_pause_binary(version: str, *, use_go: bool = False) -> Path:
     """A static pause binary (cached), from pause.c with gcc, or pause.go if gcc cannot link it."""
     gcc = shutil.which("gcc")
     if use_go or gcc is None:
-        return build_pause_binary_with_go()
-    out = cache_dir() / "bin" / f"pause-{pause_binary_key(PAUSE_SOURCE_DIR / 'pause.c', gcc)}" / "pause"
+        return build_pause_binary_with_go(version)
+    out = cache_dir() / "bin" / f"pause-{pause_binary_key(PAUSE_SOURCE_DIR / 'pause.c', gcc, version)}" / "pause"
     if out.is_file():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     log = logs_dir() / "pause-build.log"
     try:
         with progress.step("compiling pause (gcc -static)", log=log):
-            compile_pause_c(out.with_name("pause.tmp"), log)
+            compile_pause_c(out.with_name("pause.tmp"), log, version)
     except PodlabError:
         shutil.rmtree(out.parent, ignore_errors=True)
-        return build_pause_binary_with_go()
+        return build_pause_binary_with_go(version)
     os.replace(out.with_name("pause.tmp"), out)
     return out
 
 
-def build_pause_binary_with_go() -> Path:
-    """The pause binary from pause.go (CGO_ENABLED=0), cached by source and Go version."""
+def build_pause_binary_with_go(version: str) -> Path:
+    """The pause binary from pause.go (CGO_ENABLED=0), cached by source, Go version and pause version."""
     go = go_binary()
-    version = subprocess.run([go, "version"], capture_output=True, text=True).stdout
-    key = hashlib.sha256(canonical_json([(PAUSE_SOURCE_DIR / "pause.go").read_bytes().hex(), version]))
+    go_version = subprocess.run([go, "version"], capture_output=True, text=True).stdout
+    key = hashlib.sha256(canonical_json([(PAUSE_SOURCE_DIR / "pause.go").read_bytes().hex(), go_version, version]))
     out = cache_dir() / "bin" / f"pause-go-{key.hexdigest()[:16]}" / "pause"
     if out.is_file():
         return out
@@ -395,11 +392,11 @@ def build_pause_binary_with_go() -> Path:
     return out
 
 
-def pause_image_spec(binary: Path) -> ImageSpec:
+def pause_image_spec(binary: Path, version: str) -> ImageSpec:
     """The pod sandbox image: /pause as entrypoint, running as 65535:65535."""
     entries = (Entry("pause", "file", 0o755, binary.read_bytes()),)
     run_config = {"Entrypoint": ["/pause"], "User": "65535:65535", "Env": [f"PATH={DEFAULT_PATH}"]}
-    return ImageSpec(PAUSE_IMAGE, "pause", entries, run_config)
+    return ImageSpec(f"{REGISTRY}/pause:{version}", f"pause-{version}", entries, run_config)
 
 
 def build_pause_image() -> Path:
@@ -407,7 +404,7 @@ def build_pause_image() -> Path:
     return cached_archive(pause_image_spec(build_pause_binary()))
 
 
-# ---------------------------------------------------------------- CoreDNS
+# ---------------------------------------------------------------- Go-built images
 
 def go_binary() -> str:
     """The go command to use."""
@@ -417,74 +414,127 @@ def go_binary() -> str:
     return found
 
 
-def coredns_binary_path() -> Path:
-    """Where the built CoreDNS binary is cached."""
-    return cache_dir() / "bin" / f"coredns-{COREDNS_VERSION}" / "coredns"
-
-
-def pinned_coredns_version(module_dir: Path = COREDNS_MODULE_DIR) -> str | None:
-    """The CoreDNS version the wrapper module's go.mod requires."""
-    for line in (module_dir / "go.mod").read_text().splitlines():
-        words = line.replace("require", " ").split()
-        if len(words) >= 2 and words[0] == "github.com/coredns/coredns":
-            return words[1]
-    return None
-
-
-def build_coredns() -> Path:
-    """CoreDNS built from the Go module proxy with the pinned wrapper module (cached)."""
-    out = coredns_binary_path()
-    if out.is_file():
-        return out
-    pinned = pinned_coredns_version()
-    if pinned != COREDNS_VERSION:
-        raise PodlabError(f"{COREDNS_MODULE_DIR}/go.mod pins CoreDNS {pinned}, but the image is {COREDNS_IMAGE}",
-                          hint="Update the wrapper module (go get github.com/coredns/coredns@VERSION; "
-                               "go mod tidy) or COREDNS_IMAGE so they agree.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, CGO_ENABLED="0", GOTOOLCHAIN="local", GOSUMDB="off",
-               GOFLAGS="-trimpath -buildvcs=false -mod=readonly")
-    ldflags = f"-s -w -X github.com/coredns/coredns/coremain.GitCommit={COREDNS_COMMIT}"
-    tmp = out.with_name("coredns.tmp")
-    cmd = [go_binary(), "build", f"-ldflags={ldflags}", "-o", str(tmp), "github.com/coredns/coredns"]
-    log = logs_dir() / f"coredns-{COREDNS_VERSION}-build.log"
-    with progress.step(f"building CoreDNS {COREDNS_VERSION} (go build, several minutes)", log=log):
-        run_logged(cmd, log=log, cwd=COREDNS_MODULE_DIR, env=env, what="building CoreDNS",
-                   hint="Check network access to proxy.golang.org and free disk space, then retry.")
-    os.replace(tmp, out)
-    return out
-
-
-def coredns_image_spec(binary: Path) -> ImageSpec:
-    """The cluster DNS image: /coredns as entrypoint (runs as root; needs port 53)."""
+def coredns_image_spec(binary: Path, version: str) -> ImageSpec:
+    """The cluster DNS image: /coredns as entrypoint, as upstream's image has it."""
     entries = (Entry("coredns", "file", 0o755, binary.read_bytes()),)
-    return ImageSpec(COREDNS_IMAGE, "coredns", entries, {"Entrypoint": ["/coredns"]})
+    return ImageSpec(f"{REGISTRY}/coredns/coredns:{version}", f"coredns-{version}", entries, {"Entrypoint": ["/coredns"]})
 
 
-def build_coredns_image() -> Path:
-    """The CoreDNS image archive (cached)."""
-    return cached_archive(coredns_image_spec(build_coredns()))
+def command_image_spec(name: str, tag: str, binaries: dict[str, Path], extra: tuple[Entry, ...] = ()) -> ImageSpec:
+    """An image with binaries in /usr/local/bin (kubeadm's static pods name the command)."""
+    entries = [Entry("tmp", "dir", 0o1777), Entry("etc/passwd", "file", 0o644, ETC_PASSWD.encode()),
+               Entry("etc/group", "file", 0o644, ETC_GROUP.encode())]
+    entries += [Entry(f"usr/local/bin/{n}", "file", 0o755, p.read_bytes()) for n, p in binaries.items()]
+    first = next(iter(binaries))
+    run_config = {"Entrypoint": [f"/usr/local/bin/{first}"], "Env": [f"PATH={DEFAULT_PATH}"]}
+    return ImageSpec(f"{REGISTRY}/{name}:{tag}", f"{name}-{tag}", tuple(entries) + extra, run_config)
 
 
-# ---------------------------------------------------------------- import
+def etcd_image_spec(etcd_dir: Path, tag: str) -> ImageSpec:
+    """etcd and etcdctl, as registry.k8s.io/etcd (kubeadm runs `etcd` with its flags)."""
+    spec = command_image_spec("etcd", tag, {"etcd": etcd_dir / "etcd", "etcdctl": etcd_dir / "etcdctl"})
+    return ImageSpec(spec.name, spec.cache_name, spec.entries, {"Env": spec.run_config["Env"]})
 
-def ensure_images(*, coredns: bool = False) -> dict[str, Path]:
-    """Build the missing image archives; return them by image name."""
-    archives = {LAB_IMAGE: build_lab_image(), PAUSE_IMAGE: build_pause_image()}
-    if coredns:
-        archives[COREDNS_IMAGE] = build_coredns_image()
+
+# ---------------------------------------------------------------- kube-proxy's userland
+
+LIBDIR = "usr/lib/x86_64-linux-gnu"
+XTABLES_DIR = Path("/usr/lib/x86_64-linux-gnu/xtables")
+IPTABLES_COMMANDS = ("iptables", "iptables-save", "iptables-restore",
+                     "ip6tables", "ip6tables-save", "ip6tables-restore")
+
+
+def host_iptables_mode() -> str:
+    """"nft" or "legacy": the backend the host's iptables uses (kubelet and kube-proxy must agree)."""
+    try:
+        out = subprocess.run(["iptables", "--version"], capture_output=True, text=True).stdout
+    except OSError as exc:
+        raise PodlabError("iptables is not installed", hint="apt-get install iptables") from exc
+    return "nft" if "nf_tables" in out else "legacy"
+
+
+def shared_libraries(elf_files: list[Path]) -> dict[str, Path]:
+    """The shared libraries (by soname) the dynamic loader resolves for `elf_files`, per ldd."""
+    found: dict[str, Path] = {}
+    for path in elf_files:
+        out = subprocess.run(["ldd", str(path)], capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            words = line.split()
+            if "=>" in words and len(words) >= 3 and words[2].startswith("/"):
+                found[words[0]] = Path(words[2])
+            elif words and words[0].startswith("/"):
+                found[Path(words[0]).name] = Path(words[0])
+    return found
+
+
+def iptables_userland(mode: str) -> tuple[Entry, ...]:
+    """iptables (both backends), nft and conntrack from the host's Debian packages, with their libraries.
+
+    `iptables` and friends point at the backend the host uses, so the rules kube-proxy writes
+    from its container are the ones the host's kubelet and `podlab down` see.
+    """
+    tools = {"xtables-nft-multi": Path("/usr/sbin/xtables-nft-multi"),
+             "xtables-legacy-multi": Path("/usr/sbin/xtables-legacy-multi"),
+             "nft": Path("/usr/sbin/nft"), "conntrack": Path("/usr/sbin/conntrack")}
+    missing = [str(p) for p in tools.values() if not p.is_file()]
+    if missing or not XTABLES_DIR.is_dir():
+        raise PodlabError(f"kube-proxy's image needs {', '.join(missing) or XTABLES_DIR}",
+                          hint="apt-get install iptables nftables conntrack")
+    modules = sorted(XTABLES_DIR.glob("*.so"))
+    entries = [Entry(f"usr/sbin/{n}", "file", 0o755, p.read_bytes()) for n, p in tools.items()]
+    multi = f"xtables-{mode}-multi"
+    for command in IPTABLES_COMMANDS:
+        entries.append(Entry(f"usr/sbin/{command}", "symlink", 0o777, target=multi))
+        for backend in ("nft", "legacy"):
+            entries.append(Entry(f"usr/sbin/{command.replace('tables', 'tables-' + backend, 1)}", "symlink", 0o777,
+                                 target=f"xtables-{backend}-multi"))
+    entries += [Entry(f"{LIBDIR}/xtables/{m.name}", "file", 0o644, m.read_bytes()) for m in modules]
+    for soname, path in sorted(shared_libraries(list(tools.values()) + modules).items()):
+        entries.append(Entry(f"{LIBDIR}/{soname}", "file", 0o755, path.resolve().read_bytes()))
+    # Debian's merged /usr: /lib is /usr/lib, and the loader is found at /lib64/ld-linux-x86-64.so.2.
+    entries += [Entry("lib", "symlink", 0o777, target="usr/lib"),
+                Entry("lib64", "dir", 0o755),
+                Entry("lib64/ld-linux-x86-64.so.2", "symlink", 0o777, target=f"/{LIBDIR}/ld-linux-x86-64.so.2"),
+                Entry("run", "dir", 0o755), Entry("var/lib", "dir", 0o755)]
+    return tuple(entries)
+
+
+def kube_proxy_image_spec(binary: Path, tag: str) -> ImageSpec:
+    """kube-proxy with the iptables/nftables userland it runs."""
+    return command_image_spec("kube-proxy", tag, {"kube-proxy": binary},
+                              iptables_userland(host_iptables_mode()))
+
+
+# ---------------------------------------------------------------- a release's images
+
+def image_specs(release, bins: dict[str, Path]) -> list[ImageSpec]:
+    """Every image a kubeadm cluster of `release` runs, built from `bins` (build dir per component)."""
+    k8s = bins["kubernetes"]
+    specs = [lab_image_spec(), pause_image_spec(build_pause_binary(release.pause), release.pause),
+             coredns_image_spec(bins["coredns"] / "coredns", release.coredns),
+             etcd_image_spec(bins["etcd"], release.etcd)]
+    for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        specs.append(command_image_spec(name, release.kubernetes, {name: k8s / name}))
+    specs.append(kube_proxy_image_spec(k8s / "kube-proxy", release.kubernetes))
+    return specs
+
+
+def ensure_images(release, bins: dict[str, Path]) -> dict[str, Path]:
+    """Build the missing image archives of `release`; return them by image name."""
+    archives = {spec.name: cached_archive(spec) for spec in image_specs(release, bins)}
+    point_link(images_dir() / "lab.tar", archives[LAB_IMAGE])
     return archives
 
 
-def import_command(tar: Path, *, address: str, namespace: str = "k8s.io") -> list[str]:
+def import_command(tar: Path, *, address: str, ctr: Path | str = "ctr", namespace: str = "k8s.io") -> list[str]:
     """The ctr command that imports (and unpacks) an archive into containerd."""
-    return ["ctr", "--address", address, "-n", namespace, "images", "import",
+    return [str(ctr), "--address", address, "-n", namespace, "images", "import",
             "--platform", f"{OS}/{ARCH}", str(tar)]
 
 
-def import_image(tar: Path, *, address: str, namespace: str = "k8s.io") -> None:
+def import_image(tar: Path, *, address: str, ctr: Path | str = "ctr", namespace: str = "k8s.io") -> None:
     """Import an image archive into the containerd at `address` (unpacked for overlayfs)."""
-    cmd = import_command(tar, address=address, namespace=namespace)
+    cmd = import_command(tar, address=address, ctr=ctr, namespace=namespace)
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 GRACE_SECONDS = 15.0
@@ -30,6 +30,21 @@ class KeeperSpec:
     log: str
     pid_file: str
     child_pid_file: str
+    env: dict[str, str] = field(default_factory=dict)
+    wait_for: str | None = None
+    env_file: str | None = None
+    env_file_vars: list[str] = field(default_factory=list)
+
+    def command(self) -> list[str]:
+        """argv plus the words of env_file's variables, read anew at each start (as systemd does)."""
+        if not self.env_file:
+            return list(self.argv)
+        from .components import env_file_words
+        try:
+            text = Path(self.env_file).read_text()
+        except OSError:
+            text = ""
+        return list(self.argv) + env_file_words(text, tuple(self.env_file_vars))
 
     def write(self, path: Path) -> None:
         """Save the spec for the keeper process to read."""
@@ -55,10 +70,16 @@ def run(spec: KeeperSpec) -> int:
     Path(spec.pid_file).write_text(str(os.getpid()))
     backoff = 1.0
     with open(spec.log, "a", buffering=1) as log:
+        if spec.wait_for and not Path(spec.wait_for).exists():
+            _say(log, f"waiting for {spec.wait_for}")
+            while not Path(spec.wait_for).exists() and not stopping.wait(0.1):
+                pass
         while not stopping.is_set():
             started = time.monotonic()
-            _say(log, f"starting: {' '.join(spec.argv)}")
-            child = subprocess.Popen(spec.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            argv = spec.command()
+            _say(log, f"starting: {' '.join(argv)}")
+            child = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     env={**os.environ, **spec.env})
             Path(spec.child_pid_file).write_text(str(child.pid))
             while child.poll() is None and not stopping.wait(0.5):
                 pass

@@ -7,18 +7,26 @@ from pathlib import Path
 
 from ... import paths
 
-KUBERNETES_VERSION = "v1.34.12"
-KUBERNETES_COMMIT = "26c89157669bdc7e3657302bc1abde758507095b"
-ETCD_VERSION = "v3.6.16"
+# The release the book is written against; `podlab up --kubernetes-version` picks another.
+DEFAULT_KUBERNETES_VERSION = "v1.37.2"
+# The oldest minor release podlab's kubeadm configuration (v1beta4, failCgroupV1) supports.
+OLDEST_MINOR = 35
 
-NODE_NAME = "podlab-node"
+# The container runtime, as on kind's node image (containerd 2.3, runc 1.4), built from Go modules.
+CONTAINERD_VERSION = "v2.3.7"
+RUNC_VERSION = "v1.4.3"
+
+# Named like a kind cluster called "podlab", whose only node is podlab-control-plane.
 CLUSTER_NAME = "podlab"
+NODE_NAME = "podlab-control-plane"
 # The node's address is a /32 of its own on the loopback device (not a loopback address):
 # the cluster does not depend on the host's network and every machine gets the same address.
 # (A dummy interface would do too, but some kernels, like our VMs', lack the dummy driver.)
 NODE_INTERFACE = "lo"
 NODE_IP = "10.200.0.1"
+# kind's defaults: pods in 10.244.0.0/16 (this node's range is the first /24), Services in 10.96.0.0/16.
 POD_CIDR = "10.244.0.0/16"
+NODE_POD_CIDR = "10.244.0.0/24"
 SERVICE_CIDR = "10.96.0.0/16"
 KUBERNETES_SERVICE_IP = "10.96.0.1"
 DNS_SERVICE_IP = "10.96.0.10"
@@ -26,10 +34,20 @@ CLUSTER_DOMAIN = "cluster.local"
 BRIDGE = "podlab-br0"
 CNI_NETWORK = "podlab"
 
-# Ports podlab's processes listen on; checked before start-up.
+# kubeadm's fixed locations on the node (as inside a kind node container).
+KUBERNETES_DIR = Path("/etc/kubernetes")
+MANIFESTS_DIR = KUBERNETES_DIR / "manifests"
+ADMIN_KUBECONFIG = KUBERNETES_DIR / "admin.conf"
+KUBELET_DIR = Path("/var/lib/kubelet")
+ETCD_DIR = Path("/var/lib/etcd")
+# The kubelet's cgroup root, as on kind: every pod lives below /kubelet in each hierarchy.
+CGROUP_ROOT = "kubelet"
+
+# Ports the cluster's processes listen on; checked before start-up.
 PORTS = {
     "etcd client": 2379,
     "etcd peer": 2380,
+    "etcd metrics": 2381,
     "kube-apiserver": 6443,
     "kube-controller-manager": 10257,
     "kube-scheduler": 10259,
@@ -42,34 +60,19 @@ PORTS = {
 
 @dataclass(frozen=True)
 class Layout:
-    """Directories and files of one local cluster."""
+    """podlab's own directories for one local cluster (kubeadm's are fixed, above)."""
 
     state: Path
 
     @property
-    def pki(self) -> Path:
-        """Certificates, keys and kubeconfigs."""
-        return self.state / "pki"
-
-    @property
     def config(self) -> Path:
-        """Rendered component configuration files."""
+        """Rendered configuration: the kubeadm config, containerd's, resolv.conf for pods."""
         return self.state / "config"
 
     @property
     def logs(self) -> Path:
-        """One log file per component."""
+        """One log file per supervised process, plus kubeadm's output."""
         return self.state / "logs"
-
-    @property
-    def etcd_data(self) -> Path:
-        """etcd's data directory (wiped on down)."""
-        return self.state / "etcd"
-
-    @property
-    def kubelet_root(self) -> Path:
-        """The kubelet's root directory (pod volumes live here)."""
-        return self.state / "kubelet"
 
     @property
     def containerd_root(self) -> Path:
@@ -97,14 +100,19 @@ class Layout:
         return self.state / "cni"
 
     @property
-    def supervisor_pid(self) -> Path:
-        """The pid file of the supervisor that keeps the components running."""
-        return self.run / "supervisor.pid"
+    def cni_ipam(self) -> Path:
+        """host-local IPAM's allocations."""
+        return self.state / "cni-ipam"
 
     @property
-    def admin_kubeconfig(self) -> Path:
-        """The cluster-admin kubeconfig inside the state directory."""
-        return self.pki / "admin.kubeconfig"
+    def cluster_record(self) -> Path:
+        """Which version this host's cluster runs; written once kubeadm init starts."""
+        return self.state / "cluster.json"
+
+    @property
+    def resolv_conf(self) -> Path:
+        """The resolv.conf the kubelet gives pods with dnsPolicy Default (CoreDNS among them)."""
+        return self.config / "resolv.conf"
 
 
 def default_layout() -> Layout:

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #ifndef PAUSE_VERSION
-#define PAUSE_VERSION "3.10"
+#define PAUSE_VERSION "unknown"
 #endif
 
 static void say(const char *text)
