@@ -41,7 +41,8 @@ def test_reader_flow_retries_in_the_same_lab(live_cluster, capsys):
         exercise.check(lab, exercise.starter)
         exercise.hint()
         exercise.check(lab, exercise.solution)
-    lines = capsys.readouterr().out.splitlines()
+    announce, *lines = capsys.readouterr().out.splitlines()
+    assert announce.startswith("lab ex-reader-flow: namespace podlab-ex-reader-flow on context ")
     assert lines[0] == "✗ Not solved yet."
     assert lines[1] == "  ✗ /etc/podinfo/name: expected 'namer'; observed 'podlab-ex-reader-flow'"
     assert lines[2] == "Try ex.hint() (2 left)."

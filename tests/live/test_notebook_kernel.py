@@ -12,6 +12,7 @@ import pytest
 from kubernetes import client
 from nbclient import NotebookClient
 
+from podlab.connect import connection, server_version
 from podlab.images import LAB_IMAGE
 from podlab.waiting import wait_for_deletion
 
@@ -57,8 +58,11 @@ def test_outputs_are_stable_and_shutdown_deletes_the_lab(live_cluster, tmp_path)
     second = run_notebook()
     assert first == second
     texts = [[o.get("text") or o.get("data", {}).get("text/plain") for o in outputs] for outputs in first]
+    chosen = connection()
+    announce = (f"lab t-notebook: namespace podlab-t-notebook on context {chosen.context} "
+                f"({chosen.provider} provider), Kubernetes {server_version(live_cluster)}\n")
     assert texts == [
-        [None, "Lab(namespace='podlab-t-notebook')"],  # None: a live status display, left empty
+        [None, announce, "Lab(namespace='podlab-t-notebook')"],  # None: a live status display, left empty
         ["applied pod/demo"],
         [None, "pod/demo: Running, Ready=True"],
         ["✓ hostname == 'demo\\n'\n"],

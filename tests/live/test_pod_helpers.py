@@ -104,7 +104,9 @@ def test_reapply_is_idempotent_and_an_immutable_change_says_delete_first(lab):
 
 
 def test_timeout_report_shows_conditions_states_events_and_log_tail(lab):
-    lab.apply(pod("crash", "echo about to fail; exit 1"))
+    # Never ready (the probe fails), so a container that runs for a moment between restarts
+    # cannot count as ready: the kubelet reports such a short-lived Ready=True on 1.37.
+    lab.apply(pod("crash", "echo about to fail; exit 1", extra=ready_when("false")))
     lab.wait_for_restarts("crash", 1, timeout=60)
     started = time.monotonic()
     with pytest.raises(WaitTimeout) as caught:
@@ -121,7 +123,7 @@ def test_timeout_report_shows_conditions_states_events_and_log_tail(lab):
 
 
 def test_finished_pod_fails_fast_instead_of_timing_out(lab):
-    lab.apply(pod("once", "echo bye; exit 2", restart="Never"))
+    lab.apply(pod("once", "echo bye; exit 2", restart="Never", extra=ready_when("false")))
     started = time.monotonic()
     with pytest.raises(WaitFailed) as caught:
         lab.wait_for_ready("once", timeout=90)

@@ -67,7 +67,8 @@ def test_namespace_is_deleted_even_when_the_process_is_killed(live_cluster):
               "print(lab.namespace, flush=True)\n"
               "os.kill(os.getpid(), signal.SIGKILL)  # as nbval does to its kernels: no atexit\n")
     killed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert (killed.returncode, killed.stdout) == (-signal.SIGKILL, "podlab-t-killed\n"), killed.stderr
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert killed.stdout.splitlines()[-1] == "podlab-t-killed"
     wait_for_deletion(None, "podlab-t-killed", kind="Namespace", timeout=60, api=live_cluster)
 
 
@@ -96,3 +97,15 @@ def test_sweep_deletes_lab_namespaces(live_cluster):
     assert namespace(live_cluster, second.namespace) is None
     assert sweep_labs(["t-sweep-a", "t-sweep-b"]) == []
     first.close(), second.close()  # already gone: quietly nothing to do
+
+
+def test_open_lab_says_which_cluster_it_connected_to(live_cluster, capsys):
+    from podlab.connect import connection, server_version
+
+    with open_lab("t-announce") as lab:
+        pass
+    chosen = connection()
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"lab t-announce: namespace podlab-t-announce on context {chosen.context} "
+        f"({chosen.provider} provider), Kubernetes {server_version(live_cluster)}")
+    assert lab.server_version.startswith("v1.37.")

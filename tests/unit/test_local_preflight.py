@@ -24,6 +24,12 @@ def test_not_root_says_how_to_run(monkeypatch):
     assert "root" in str(error.value) and "sudo -E podlab up" in str(error.value)
 
 
+def test_an_old_go_is_named_with_the_version_needed(monkeypatch):
+    monkeypatch.setattr(host, "go_version", lambda: (1, 25, 3))
+    missing = [m for m in host.missing_prerequisites(need_go=True) if m.startswith("Go")]
+    assert missing and "Go ≥ 1.26.8" in missing[0] and "found go1.25.3" in missing[0]
+
+
 def test_missing_go_is_reported_only_when_a_build_is_needed(monkeypatch):
     real_which = host.shutil.which
     monkeypatch.setattr(host.shutil, "which", lambda tool: None if tool == "go" else real_which(tool))
@@ -44,6 +50,8 @@ def test_foreign_kubeadm_files_are_named_and_left_alone(tmp_path, monkeypatch):
     (etc / "manifests").mkdir(parents=True)
     (etc / "admin.conf").write_text("x")
     (etc / "manifests" / "kube-apiserver.yaml").write_text("x")
+    monkeypatch.setattr(L, "KUBERNETES_DIR", etc)
+    monkeypatch.setattr(L, "KUBELET_DIR", tmp_path / "var-lib-kubelet")
     monkeypatch.setattr(L, "ADMIN_KUBECONFIG", etc / "admin.conf")
     monkeypatch.setattr(L, "MANIFESTS_DIR", etc / "manifests")
     layout = L.Layout(tmp_path / "state")

@@ -45,15 +45,34 @@ def missing_prerequisites(*, need_go: bool) -> list[str]:
             missing.append(f"CNI plugin {plugin} in /usr/lib/cni (apt-get install containernetworking-plugins)")
     if not Path("/bin/busybox").exists() or "static" not in _file_type("/bin/busybox"):
         missing.append("a static busybox for the lab image (apt-get install busybox-static)")
-    if need_go and shutil.which("go") is None:
-        missing.append("Go ≥ 1.26 to build Kubernetes, containerd and runc (from go.dev, or a recent Debian's "
-                       "golang-go); needed only until the binaries are cached")
+    if need_go:
+        have = go_version()
+        if have is None or have < MIN_GO:
+            found = "not installed" if have is None else "found go" + ".".join(map(str, have))
+            missing.append(f"Go ≥ {'.'.join(map(str, MIN_GO))} to build Kubernetes, containerd and runc ({found}; "
+                           "from go.dev or a recent Debian's golang-go); needed only until the binaries are cached")
     missing.extend(_missing_cgroups())
     if "overlay" not in Path("/proc/filesystems").read_text():
         missing.append("the overlay filesystem in the kernel (containerd's snapshotter)")
     if not Path("/proc/sys/net/bridge").exists():
         missing.append("br_netfilter (modprobe br_netfilter) so Service traffic between pods works")
     return missing
+
+
+# containerd v2.3.7's go.mod asks for go 1.26.8, the newest of the modules podlab builds.
+MIN_GO = (1, 26, 8)
+
+
+def go_version() -> tuple[int, ...] | None:
+    """The installed Go's version, e.g. (1, 26, 8); None without Go."""
+    if shutil.which("go") is None:
+        return None
+    out = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True).stdout.strip()
+    numbers = out.removeprefix("go").split("rc")[0].split(".")
+    try:
+        return tuple(int(n) for n in numbers if n)
+    except ValueError:
+        return None
 
 
 def _file_type(path: str) -> str:

@@ -119,9 +119,8 @@ class LocalProvider:
                                               pause_image=f"{images.REGISTRY}/pause:{release.pause}",
                                               restrict_oom_score_adj=restrict))
             with step(f"importing {len(image_tars)} images into containerd"):
-                for tar in image_tars.values():
-                    images.import_image(tar, address=str(self.layout.containerd_socket),
-                                        ctr=bins["containerd"] / "ctr")
+                images.import_images(list(image_tars.values()), address=str(self.layout.containerd_socket),
+                                     ctr=bins["containerd"] / "ctr")
             self._start(components.kubelet(bins["kubernetes"]), wait=False)
             kubeadm.init(bins["kubernetes"] / "kubeadm", self.layout, self.version)
             self._wait_for_cluster(bins["kubernetes"] / "kubectl")
