@@ -103,14 +103,17 @@ class LocalProvider:
                               + "\n  - ".join(foreign[:8]),
                               hint="It is (or was) a node of another cluster. podlab leaves it alone: run "
                                    "`kubeadm reset` yourself if it is really unused, or use `--provider kind`.")
-        left = host.leftovers(self.layout)
-        if left:
-            with step(f"cleaning up an earlier run ({', '.join(left)})"):
-                self._clean()
-        host.check_ports()
+        # Everything that can fail on bad input (version, network, build) before touching the host.
         release = build.release(self.version)
         bins = {r.name: build.build(r) for r in build.all_recipes(release)}
         image_tars = images.ensure_images(release, bins)
+        left = host.leftovers(self.layout)
+        if left:
+            what = (f"replacing the running Kubernetes {record['kubernetes']} cluster" if record and self.running()
+                    else f"cleaning up an earlier run ({', '.join(left)})")
+            with step(what):
+                self._clean()
+        host.check_ports()
         self._prepare(release)
         try:
             restrict = not host.has_capability(host.CAP_SYS_RESOURCE)

@@ -1,0 +1,31 @@
+"""Execute notebooks in place on the lab cluster, as they are committed: outputs, no timing metadata.
+
+    .venv/bin/python scripts/execute_notebooks.py book/01-what-a-container-knows.ipynb labs/01-downward-api.ipynb
+
+Each notebook runs top to bottom in a fresh kernel (in its own directory, as JupyterLab and
+nbval run it). A cell that fails stops the run and leaves the file untouched.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+
+def execute(path: Path) -> None:
+    """Run one notebook and save it with its new outputs."""
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)   # timestamps: they would change on every run
+    nbformat.write(notebook, path)
+    print(f"executed {path}")
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:]:
+        execute(Path(name))
