@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.podlab-installed
 PYTEST_ARGS ?=
 
-.PHONY: lab test site up down clean doctor bench host-deps
+.PHONY: lab test site up down clean doctor bench host-deps notebooks
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ site: $(STAMP)
 bench: up
 	$(BIN)/python benchmarks/cluster_up.py
 	$(BIN)/python benchmarks/wait_ready_vs_kubectl.py
+
+# Re-execute every notebook on the lab cluster and store its outputs (for authors).
+notebooks: up
+	$(BIN)/python scripts/execute_notebooks.py book/*.ipynb labs/*.ipynb
 
 doctor: $(STAMP)
 	$(BIN)/podlab doctor

@@ -190,3 +190,14 @@ def test_staging_modules_are_read_from_the_kubernetes_go_mod(tmp_path):
 def test_committed_modules_pin_the_runtime_versions():
     assert f"github.com/containerd/containerd/v2 {L.CONTAINERD_VERSION}" in (build.GOMOD / "containerd/go.mod").read_text()
     assert f"github.com/opencontainers/runc {L.RUNC_VERSION}" in (build.GOMOD / "runc/go.mod").read_text()
+
+
+def test_a_version_the_proxy_lacks_is_told_apart_from_an_unreachable_proxy(monkeypatch):
+    monkeypatch.setattr(build, "published_releases", lambda: ["v1.36.3", "v1.37.2"])
+    missing = build._fetch_error("k8s.io/kubernetes@v1.37.99",
+                                 "reading https://proxy/k8s.io/kubernetes/@v/v1.37.99.info: 403 Forbidden\n"
+                                 "\tserver response: This module version is not available.")
+    assert "has no k8s.io/kubernetes@v1.37.99" in missing.message
+    assert "Releases on the proxy: v1.36.3, v1.37.2" in missing.hint
+    offline = build._fetch_error("k8s.io/kubernetes@v1.35.4", "module lookup disabled by GOPROXY=off")
+    assert "failed" in offline.message and "GOPROXY" in offline.hint

@@ -191,13 +191,33 @@ def _go(args: list[str], *, cwd: Path, what: str) -> str:
     env["GOFLAGS"] = "-mod=mod -buildvcs=false"
     result = subprocess.run(["go", *args], cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        message = result.stderr.strip()[-800:]
-        if "unknown revision" in message or "invalid version" in message or "not found" in message:
-            raise PodlabError(f"The Go module proxy has no {what}:\n{message}",
-                              hint="Check the version: `go list -m -versions k8s.io/kubernetes` lists the releases.")
-        raise PodlabError(f"Fetching {what} from the Go module proxy failed:\n{message}",
-                          hint="Check the network (GOPROXY), then run `podlab up` again.")
+        raise _fetch_error(what, result.stderr.strip() or result.stdout.strip())
     return result.stdout
+
+
+def _fetch_error(what: str, message: str) -> PodlabError:
+    """A module the proxy does not have (a wrong version) versus a proxy that cannot be reached."""
+    message = message[-800:]
+    if any(s in message for s in ("unknown revision", "invalid version", "no matching versions", "404 Not Found",
+                                  "not available")):
+        known = published_releases()
+        listed = f" Releases on the proxy: {', '.join(known[-8:])}." if known else ""
+        return PodlabError(f"The Go module proxy has no {what}:\n  {message}",
+                           hint=f"Check the version.{listed} (`go list -m -versions k8s.io/kubernetes` lists all.)")
+    return PodlabError(f"Fetching {what} from the Go module proxy failed:\n  {message}",
+                       hint="Check the network and GOPROXY (`go env GOPROXY`), then run `podlab up` again.")
+
+
+def published_releases() -> list[str]:
+    """The Kubernetes releases podlab supports that the Go module proxy has, oldest first."""
+    try:
+        out = subprocess.run(["go", "list", "-m", "-versions", "k8s.io/kubernetes"], capture_output=True,
+                             text=True, timeout=30, env={**go_env(), "GOFLAGS": "-mod=mod"},
+                             cwd=paths.cache_dir() if paths.cache_dir().exists() else None).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    releases = [v for v in out.split()[1:] if VERSION_RE.match(v) and int(v.split(".")[1]) >= L.OLDEST_MINOR]
+    return sorted(releases, key=lambda v: tuple(int(n) for n in v.lstrip("v").split(".")))
 
 
 def module_source(module: str, version: str) -> Path:
@@ -205,11 +225,16 @@ def module_source(module: str, version: str) -> Path:
     _need_go(f"{module} {version}")
     scratch = paths.cache_dir() / "gomod"
     scratch.mkdir(parents=True, exist_ok=True)
-    out = _go(["mod", "download", "-json", f"{module}@{version}"], cwd=scratch, what=f"{module}@{version}")
-    info = json.loads(out)
-    if "Error" in info:
-        raise PodlabError(f"The Go module proxy has no {module}@{version}: {info['Error']}",
-                          hint="Check the version: `go list -m -versions k8s.io/kubernetes` lists the releases.")
+    env = go_env()
+    env["GOFLAGS"] = "-mod=mod -buildvcs=false"
+    result = subprocess.run(["go", "mod", "download", "-json", f"{module}@{version}"], cwd=scratch, env=env,
+                            capture_output=True, text=True)
+    try:
+        info = json.loads(result.stdout)
+    except ValueError:
+        info = {"Error": result.stderr.strip() or result.stdout.strip() or f"exit {result.returncode}"}
+    if result.returncode != 0 or "Error" in info:
+        raise _fetch_error(f"{module}@{version}", info.get("Error", result.stderr.strip()))
     return Path(info["Dir"])
 
 
