@@ -112,8 +112,8 @@ def test_preflight_failures_are_picked_out_of_kubeadms_output():
               "error execution phase preflight: [preflight] Some fatal errors occurred:\n"
               "\t[ERROR Port-6443]: Port 6443 is in use\n"
               "\t[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty\n")
-    assert kubeadm.preflight_failures(output) == ["Port-6443]: Port 6443 is in use",
-                                                  "DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty"]
+    assert kubeadm.preflight_failures(output) == ["Port-6443: Port 6443 is in use",
+                                                  "DirAvailable--var-lib-etcd: /var/lib/etcd is not empty"]
 
 
 def test_user_kubeconfig_renames_the_context_to_podlab():

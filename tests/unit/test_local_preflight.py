@@ -52,10 +52,13 @@ def test_foreign_kubeadm_files_are_named_and_left_alone(tmp_path, monkeypatch):
     (etc / "manifests" / "kube-apiserver.yaml").write_text("x")
     monkeypatch.setattr(L, "KUBERNETES_DIR", etc)
     monkeypatch.setattr(L, "KUBELET_DIR", tmp_path / "var-lib-kubelet")
+    monkeypatch.setattr(L, "ETCD_DIR", tmp_path / "var-lib-etcd")
     monkeypatch.setattr(L, "ADMIN_KUBECONFIG", etc / "admin.conf")
     monkeypatch.setattr(L, "MANIFESTS_DIR", etc / "manifests")
     layout = L.Layout(tmp_path / "state")
-    assert host.foreign_node_files(layout) == [str(etc / "admin.conf"), str(etc / "manifests" / "kube-apiserver.yaml")]
+    (tmp_path / "var-lib-etcd" / "member").mkdir(parents=True)
+    assert host.foreign_node_files(layout) == [str(etc / "admin.conf"), str(etc / "manifests" / "kube-apiserver.yaml"),
+                                               f"{tmp_path / 'var-lib-etcd'} (not empty)"]
     layout.cluster_record.parent.mkdir(parents=True)
     layout.cluster_record.write_text("{}")          # podlab's own node: nothing foreign
     assert host.foreign_node_files(layout) == []

@@ -382,6 +382,22 @@ def all_recipes(rel: Release) -> list[GoBuild]:
     return [kubernetes_recipe(rel), etcd_recipe(rel), coredns_recipe(rel), containerd_recipe(), runc_recipe()]
 
 
+def build_all(rel: Release) -> dict[str, Path]:
+    """Build (or reuse) everything for `rel`, in two lanes: Kubernetes beside the rest.
+
+    One `go build` keeps both cores busy while it compiles but links its big binaries one at
+    a time; a second lane uses the idle core meanwhile (a cold build is about a tenth faster).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    recipes = all_recipes(rel)
+    kubernetes, others = recipes[0], recipes[1:]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(build, kubernetes)
+        rest = pool.submit(lambda: {r.name: build(r) for r in others})
+        return {kubernetes.name: first.result(), **rest.result()}
+
+
 def kubernetes_bin_dir(version: str = L.DEFAULT_KUBERNETES_VERSION) -> Path:
     """Where a release's Kubernetes binaries are cached (for the default release, without Go)."""
     if normalize_version(version) == L.DEFAULT_KUBERNETES_VERSION:

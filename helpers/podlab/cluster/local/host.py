@@ -372,6 +372,9 @@ def foreign_node_files(layout: Layout) -> list[str]:
              if p.exists()]
     if L.MANIFESTS_DIR.is_dir():
         found += [str(p) for p in sorted(L.MANIFESTS_DIR.iterdir())]
+    for data in (L.ETCD_DIR, L.KUBELET_DIR):
+        if data.is_dir() and any(data.iterdir()) and str(data / "config.yaml") not in found:
+            found.append(f"{data} (not empty)")
     return found
 
 

@@ -40,8 +40,13 @@ def reset_command(kubeadm: Path, layout: Layout) -> list[str]:
 
 
 def preflight_failures(output: str) -> list[str]:
-    """The `[ERROR Name]: message` lines of a failed preflight."""
-    return [line.split("[ERROR ", 1)[1].strip() for line in output.splitlines() if "[ERROR " in line]
+    """The `[ERROR Name]: message` lines of a failed preflight, as `Name: message`."""
+    failures = []
+    for line in output.splitlines():
+        if "[ERROR " in line:
+            check, _, message = line.split("[ERROR ", 1)[1].partition("]:")
+            failures.append(f"{check}: {message.strip()}")
+    return failures
 
 
 def kubeadm_env(kubeadm: Path) -> dict[str, str]:

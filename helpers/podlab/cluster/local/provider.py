@@ -105,7 +105,7 @@ class LocalProvider:
                                    "`kubeadm reset` yourself if it is really unused, or use `--provider kind`.")
         # Everything that can fail on bad input (version, network, build) before touching the host.
         release = build.release(self.version)
-        bins = {r.name: build.build(r) for r in build.all_recipes(release)}
+        bins = build.build_all(release)
         image_tars = images.ensure_images(release, bins)
         left = host.leftovers(self.layout)
         if left:
@@ -128,7 +128,12 @@ class LocalProvider:
             kubeadm.init(bins["kubernetes"] / "kubeadm", self.layout, self.version)
             self._wait_for_cluster(bins["kubernetes"] / "kubectl")
         except BaseException:
-            print(f"✗ start-up failed; logs are in {self.layout.logs}", file=sys.stderr)
+            print(f"✗ start-up failed; stopping what was started (the logs stay in {self.layout.logs})",
+                  file=sys.stderr)
+            try:
+                self.down()
+            except Exception as cleanup:  # the first error is the one to report
+                print(f"  (clean-up also failed: {cleanup}; `podlab down` retries it)", file=sys.stderr)
             raise
         return self._finish()
 
