@@ -97,6 +97,11 @@ class Lab:
             # "default" ServiceAccount exists; it is created asynchronously.
             waiting.wait_for_object(self.namespace, "ServiceAccount", "default",
                                     lambda sa: sa is not None, description="created", api=self.api)
+            # `podlab up`, like `kind create cluster`, returns once pods can run; cluster DNS turns
+            # ready a few seconds later (kubeadm's CoreDNS readiness probe runs every 10 s).
+            waiting.wait_for_object("kube-system", "Deployment", "coredns", _dns_available,
+                                    description="available (cluster DNS answers)", api_version="apps/v1",
+                                    api=self.api)
         self.server_version = server_version(self.api)
         print(f"lab {self.name}: namespace {self.namespace} on context {self.connection.context} "
               f"({self.connection.provider} provider), Kubernetes {self.server_version}")
@@ -250,6 +255,11 @@ class Lab:
     def read_node_file(self, path: str, *, node: str | None = None) -> str:
         """A file a pod wrote under NODE_SHARE_DIR on its node."""
         return read_node_file(path, namespace=self.namespace, node=node, api=self.api)
+
+
+def _dns_available(deployment: dict | None) -> bool:
+    """CoreDNS has a ready replica (or the cluster has no CoreDNS Deployment to wait for)."""
+    return deployment is None or (deployment.get("status") or {}).get("availableReplicas", 0) >= 1
 
 
 def open_lab(name: str, *, kubeconfig: Path | None = None) -> Lab:

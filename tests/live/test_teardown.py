@@ -44,7 +44,8 @@ def residue(layout: L.Layout) -> dict[str, list[str]]:
                                                            capture_output=True, text=True).stdout else []
     cgroups = [str(t) for t in host._pod_cgroup_tops()]
     files = [str(p) for p in (L.KUBERNETES_DIR, L.KUBELET_DIR, L.ETCD_DIR, layout.run, layout.containerd_root,
-                              layout.cni_ipam, layout.cluster_record) if p.exists()]
+                              layout.cni_ipam, layout.config, layout.cni_conf_dir, layout.cluster_record)
+             if p.exists()]
     return {"processes": [str(p) for p in procs], "mounts": mounts, "network namespaces": netns,
             "links": links, "node address": address, "firewall": host.kube_rules(), "cgroups": cgroups,
             "files": files}

@@ -407,7 +407,7 @@ def leftovers(layout: Layout) -> list[str]:
 
 def wipe_state(layout: Layout) -> None:
     """Delete the cluster's state, keeping nothing a next run would trip over (logs stay)."""
-    for path in (layout.containerd_root, layout.cni_ipam, layout.run, layout.state / "containerd-opt"):
+    for path in (layout.containerd_root, layout.cni_ipam, layout.run, layout.config, layout.cni_conf_dir):
         shutil.rmtree(path, ignore_errors=True)
     if podlab_owns_kubeadm_files(layout):
         for path in (L.KUBELET_DIR, L.ETCD_DIR, L.KUBERNETES_DIR):

@@ -239,10 +239,13 @@ class LocalProvider:
         return result.stdout
 
     def _wait_for_cluster(self, kubectl: Path) -> None:
-        with step(f"waiting for node {L.NODE_NAME}, kube-proxy and CoreDNS"):
+        # Like `kind create cluster`, return once pods can run and reach Services: CoreDNS turns
+        # Ready up to a probe period (10 s) later, and open_lab waits for it where it matters.
+        with step(f"waiting for node {L.NODE_NAME} and kube-proxy"):
             self._kubectl(kubectl, "wait", "--for=condition=Ready", f"node/{L.NODE_NAME}", "--timeout=180s")
             self._kubectl(kubectl, "-n", "kube-system", "rollout", "status", "daemonset/kube-proxy", "--timeout=180s")
-            self._kubectl(kubectl, "-n", "kube-system", "rollout", "status", "deployment/coredns", "--timeout=180s")
+            self._kubectl(kubectl, "wait", "--for=create", "-n", "kube-system", "deployment/coredns",
+                          "--timeout=120s")
             self._kubectl(kubectl, "wait", "--for=create", "-n", "default", "serviceaccount/default",
                           "--timeout=120s")
 
