@@ -68,10 +68,15 @@ def main() -> None:
         subprocess.run(["chmod", "-R", "u+w", str(scratch)], check=False)  # Go makes module files read-only
         shutil.rmtree(scratch, ignore_errors=True)
         timed([PODLAB, "up", "--provider", "local"])
+    dns = []
     for _ in range(args.rounds):
         downs.append(timed([PODLAB, "down"]))
         warm.append(timed([PODLAB, "up", "--provider", "local"]))
-        print(f"down {downs[-1]:.1f} s, warm up {warm[-1]:.1f} s", flush=True)
+        # `up` returns once pods can run; cluster DNS follows (open_lab waits for it).
+        dns.append(timed([PODLAB, "kubectl", "-n", "kube-system", "wait", "--for=condition=Available",
+                          "deployment/coredns", "--timeout=120s"]))
+        print(f"down {downs[-1]:.1f} s, warm up {warm[-1]:.1f} s, then cluster DNS available {dns[-1]:.1f} s later",
+              flush=True)
     for _ in range(args.rounds):
         killed = crash()
         recovered.append(timed([PODLAB, "up", "--provider", "local"]))
@@ -80,6 +85,7 @@ def main() -> None:
     if cold:
         report("cold up", cold)
     report("warm up (cached binaries and images)", warm)
+    report("cluster DNS available, after up returned", dns)
     report("up after a crash, clean-up included", recovered)
     report("down", downs)
     report("up when already running", again)
