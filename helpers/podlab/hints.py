@@ -56,7 +56,7 @@ RULES: tuple[Rule, ...] = (
     # Admission: refusals that are not about who you are.
     Rule("A ResourceQuota in the namespace refused it: the message names the quota and the "
          "resource over its limit; lab.get('ResourceQuota', NAME) shows the quota's hard limits "
-         "and what is used.", code=403, message=r"exceeded quota|failed quota"),
+         "and what is used.", code=403, message=r"exceeded quota|failed quota|status unknown for quota"),
     Rule("A LimitRange in the namespace refused it: the container's requests or limits fall "
          "outside its bounds (the message says which); change the resources, or the LimitRange.",
          code=403, message=r"(maximum|minimum) \S+ usage per|limit to request ratio"),
