@@ -122,7 +122,8 @@ def _scheduled_elsewhere(pod: Observed | None) -> str | None:
     return f"it was scheduled to node {node}" if node else None
 
 
-unschedulable = WaitCondition("unschedulable", _pod_test(lambda pod: podstate.unschedulable_message(pod) is not None),
+unschedulable = WaitCondition("unschedulable",
+                              _pod_test(lambda pod: podstate.unschedulable_message(pod) is not None),
                               _scheduled_elsewhere)
 """The scheduler found no node for the pod (PodScheduled=False, reason Unschedulable)."""
 

@@ -66,7 +66,8 @@ RULES: tuple[Rule, ...] = (
     Rule("The namespace is being deleted (the lab was closed): open the lab again with open_lab().",
          code=403, message=r"because it is being terminated"),
     Rule("The namespace's default ServiceAccount does not exist (yet): open the lab again with "
-         "open_lab(), which waits for it.", code=403, message=r'error looking up service account|serviceaccount "[^"]*" not found'),
+         "open_lab(), which waits for it.",
+         code=403, message=r'error looking up service account|serviceaccount "[^"]*" not found'),
     Rule(f"The kubeconfig's user lacks access (RBAC): {_LAB_KUBECONFIG}.",
          code=403, message=r'User "[^"]*" cannot'),
     Rule("An admission check refused it: the message says which rule and why.", code=403),

@@ -1,4 +1,4 @@
-"""Looking inside a running pod: exec a command (once, or until it succeeds), read a file, its environment, its logs."""
+"""Looking inside a running pod: run a command (once, or until it succeeds), read a file, the environment, logs."""
 
 from __future__ import annotations
 

@@ -44,7 +44,8 @@ def _imports(module: Path) -> set[str]:
         if not target.startswith("podlab"):
             continue
         found.add(target)
-        found |= {f"{target}.{a.name}" for a in node.names if (PACKAGE.parent / target.replace(".", "/") / f"{a.name}.py").exists()}
+        folder = PACKAGE.parent / target.replace(".", "/")
+        found |= {f"{target}.{a.name}" for a in node.names if (folder / f"{a.name}.py").exists()}
     return found
 
 
