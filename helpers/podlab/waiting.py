@@ -2,7 +2,9 @@
 
 One generic wait, wait_until(namespace, name, condition), takes a condition value from
 podlab.conditions (ready, in_phase(...), restarted(...), terminated(...), deleted, ...);
-the older wait_for_* functions are each that wait with one condition. Every wait is event-driven (no polling) and bounded by a deadline: each watch asks the
+the older wait_for_* functions are each that wait with one condition.
+
+Every wait is event-driven (no polling) and bounded by a deadline: each watch asks the
 server to end it when the remaining time is up, and a watch the server ends early is
 resumed from the last resourceVersion seen. An expired resourceVersion (410 Gone) or a
 broken stream is recovered by relisting and watching again. On failure the error shows
