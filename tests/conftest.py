@@ -48,11 +48,22 @@ def live_cluster():
     return connect()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call":
+        item.podlab_failed = report.failed  # type: ignore[attr-defined]
+    return report
+
+
 @pytest.fixture
 def lab(request, live_cluster):
-    """A fresh lab named after the test, deleted afterwards."""
+    """A fresh lab named after the test, deleted afterwards (kept if it failed and PODLAB_KEEP_NAMESPACES=1)."""
     from podlab.session import open_lab
 
     name = "t-" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
-    with open_lab(name[:50].rstrip("-")) as opened:
+    opened = open_lab(name[:50].rstrip("-"))
+    try:
         yield opened
+    finally:
+        opened.close(failed=getattr(request.node, "podlab_failed", True))

@@ -1,11 +1,14 @@
 """podlab: live Kubernetes labs about what a container in a pod can see.
 
+    import podlab
     lab = podlab.open_lab("downward-api")          # namespace podlab-downward-api
-    lab.apply(manifest); lab.wait_for_ready("demo")
-    podlab.expect_equal("pod name file", lab.read_file("demo", "/etc/podinfo/name"), "demo\\n")
+    lab.apply(manifest)
+    lab.wait("demo", podlab.ready)
+    podlab.expect_equal("pod name file", lab.read_file("demo", "/etc/podinfo/name"), "demo")
 
-The public names below are imported on first use, so `import podlab` (and the CLI) stays
-fast and never touches the cluster.
+Notebooks import only `podlab`; every public name is an attribute of the package (the
+README's "The helper library in one screen" lists them). They are imported on first use,
+so `import podlab` (and the CLI) stays fast and never touches the cluster.
 """
 
 from __future__ import annotations
@@ -14,21 +17,36 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
+    # the session and what it returns
     "open_lab": "session", "Lab": "session", "sweep_labs": "session",
-    "wait_for_pod": "waiting", "wait_for_ready": "waiting", "wait_for_not_ready": "waiting",
-    "wait_for_phase": "waiting", "wait_for_condition": "waiting", "wait_for_restarts": "waiting",
-    "wait_for_deletion": "waiting", "wait_for_object": "waiting",
+    "KubeObject": "objects", "KubeObjects": "objects", "ExecResult": "pods",
+    # waiting: Lab.wait(name, condition) and the conditions
+    "WaitCondition": "conditions", "ready": "conditions", "not_ready": "conditions",
+    "in_phase": "conditions", "has_condition": "conditions", "restarted": "conditions",
+    "terminated": "conditions", "unschedulable": "conditions", "finished": "conditions",
+    "exists": "conditions", "deleted": "conditions", "satisfies": "conditions",
+    # the same waits as functions of a namespace (wait_until), and their older names
+    "wait_until": "waiting", "wait_for_pod": "waiting", "wait_for_ready": "waiting",
+    "wait_for_not_ready": "waiting", "wait_for_phase": "waiting", "wait_for_condition": "waiting",
+    "wait_for_restarts": "waiting", "wait_for_deletion": "waiting", "wait_for_object": "waiting",
     "wait_for_objects": "waiting",
-    "WaitTimeout": "waiting", "WaitFailed": "waiting",
-    "exec_in_pod": "pods", "read_file": "pods", "logs": "pods", "ExecResult": "pods",
+    # looking inside pods, as functions of a namespace
+    "exec_in_pod": "pods", "exec_until": "pods", "read_file": "pods", "logs": "pods",
     "read_node_file": "nodefiles",
-    "expect_equal": "assertions", "expect_same": "assertions", "expect_contains": "assertions", "expect_line": "assertions",
-    "expect_at_least": "assertions", "expect_true": "assertions", "expect_match": "assertions",
+    # claims that print one stable line
+    "expect_equal": "assertions", "expect_same": "assertions", "expect_contains": "assertions",
+    "expect_line": "assertions", "expect_at_least": "assertions", "expect_true": "assertions",
+    "expect_match": "assertions",
     "Exercise": "exercises", "load_exercises": "exercises",
-    "PodlabError": "errors",
+    # errors
+    "PodlabError": "errors", "ApiRejected": "errors", "WaitFailed": "errors", "WaitTimeout": "errors",
+    # constants
+    "LAB_IMAGE": "images", "NODE_SHARE_DIR": "images",
+    "POD_START": "timeouts", "DELETION": "timeouts", "EXEC": "timeouts", "EXEC_UNTIL": "timeouts",
 }
 # (Submodules named like their main function, podlab.events and podlab.connect, are not
-# re-exported: importing the submodule would shadow the function on the package.)
+# re-exported: importing the submodule would shadow the function on the package. For the
+# same reason no submodule is named like an export: podlab.conditions, not podlab.ready.)
 
 __all__ = sorted(_EXPORTS)
 
@@ -49,11 +67,16 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from .assertions import (expect_at_least, expect_contains, expect_equal, expect_line,
                              expect_match, expect_same, expect_true)
-    from .errors import PodlabError
+    from .conditions import (WaitCondition, deleted, exists, finished, has_condition, in_phase,
+                             not_ready, ready, restarted, satisfies, terminated, unschedulable)
+    from .errors import ApiRejected, PodlabError, WaitFailed, WaitTimeout
     from .exercises import Exercise, load_exercises
+    from .images import LAB_IMAGE, NODE_SHARE_DIR
     from .nodefiles import read_node_file
-    from .pods import ExecResult, exec_in_pod, logs, read_file
+    from .objects import KubeObject, KubeObjects
+    from .pods import ExecResult, exec_in_pod, exec_until, logs, read_file
     from .session import Lab, open_lab, sweep_labs
-    from .waiting import (WaitFailed, WaitTimeout, wait_for_condition, wait_for_deletion,
-                          wait_for_not_ready, wait_for_object, wait_for_objects, wait_for_phase, wait_for_pod,
-                          wait_for_ready, wait_for_restarts)
+    from .timeouts import DELETION, EXEC, EXEC_UNTIL, POD_START
+    from .waiting import (wait_for_condition, wait_for_deletion, wait_for_not_ready, wait_for_object,
+                          wait_for_objects, wait_for_phase, wait_for_pod, wait_for_ready,
+                          wait_for_restarts, wait_until)

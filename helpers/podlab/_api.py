@@ -18,13 +18,11 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from .errors import PodlabError
+from .errors import ApiRejected, PodlabError
+from .hints import Context, hint_for
+from .timeouts import API_CONNECT, API_REQUEST
 
 Query = Sequence[tuple[str, Any]]
-
-# Seconds to wait for a connection, and for a reply to an ordinary (non-watch) request.
-CONNECT_TIMEOUT = 10.0
-REQUEST_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -79,10 +77,10 @@ def _kinds_in(api: client.ApiClient, api_version: str, *, refresh: bool) -> dict
 
 def request_json(api: client.ApiClient, method: str, path: str, *, query: Query = (),
                  body: Any = None, content_type: str = "application/json",
-                 timeout: float = REQUEST_TIMEOUT) -> dict[str, Any]:
+                 timeout: float = API_REQUEST) -> dict[str, Any]:
     """Send one request and return the decoded JSON reply; non-2xx raises ApiException."""
     response = _send(api, method, path, query=query, body=body, content_type=content_type,
-                     timeout=(CONNECT_TIMEOUT, timeout))
+                     timeout=(API_CONNECT, timeout))
     data = response.read()
     _raise_for_status(response, data)
     return json.loads(data) if data else {}
@@ -103,7 +101,7 @@ def watch_events(api: client.ApiClient, path: str, *, query: Query, resource_ver
     params = [*query, ("watch", True), ("resourceVersion", resource_version),
               ("allowWatchBookmarks", True), ("timeoutSeconds", timeout_seconds)]
     response = _send(api, "GET", path, query=params, body=None, content_type="application/json",
-                     timeout=(CONNECT_TIMEOUT, timeout_seconds + CONNECT_TIMEOUT))
+                     timeout=(API_CONNECT, timeout_seconds + API_CONNECT))
     raw = response.response
     try:
         if response.status == 410:
@@ -152,20 +150,19 @@ def status_of(e: ApiException) -> dict[str, Any]:
     return status if isinstance(status, dict) else {}
 
 
-def api_error(e: ApiException, doing: str, *, hint: str | None = None) -> PodlabError:
-    """A PodlabError carrying the server's own message for a failed API call."""
+def api_error(e: ApiException, doing: str | None, *, fallback_hint: str | None = None,
+              context: Context | None = None) -> PodlabError:
+    """ApiRejected with the server's code, reason and message, and the hints table's next step.
+
+    A server that never answered (code 0) gives a plain PodlabError: nothing was rejected.
+    """
     status = status_of(e)
-    message = status.get("message") or e.reason or f"HTTP {e.status}"
-    if hint is None:
-        hint = _hint_for(status.get("code") or e.status, status)
-    return PodlabError(f"{message} (while {doing})", hint=hint)
-
-
-def _hint_for(code: int | None, status: dict[str, Any]) -> str | None:
-    if code == 0:
-        return "The API server is unreachable: is the lab cluster up (`podlab status`)?"
-    if code in (401, 403):
-        return "The kubeconfig's user lacks access: use the one `podlab up` wrote (~/.kube/podlab.config)."
-    if code == 404:
-        return "It does not exist (anymore): check the name and the namespace."
-    return None
+    code = status.get("code") or e.status or 0
+    message = status.get("message") or e.reason or f"HTTP {code}"
+    causes = (status.get("details") or {}).get("causes") or []
+    fields = ", ".join(dict.fromkeys(str(c["field"]) for c in causes if c.get("field")))
+    hint = hint_for(code, status.get("reason"), message,
+                    context={**(context or {}), "fields": fields}) or fallback_hint
+    if not code:
+        return PodlabError(f"{message} (while {doing})" if doing else message, hint=hint)
+    return ApiRejected(code, status.get("reason") or "", message, doing=doing, hint=hint, causes=causes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class PodlabError(Exception):
     """A failure with a plain explanation and the next step to take."""
@@ -15,6 +17,34 @@ class PodlabError(Exception):
         if self.hint:
             return f"{self.message}\n  → {self.hint}"
         return self.message
+
+
+class ApiRejected(PodlabError):
+    """The API server refused a request: its HTTP code, Status reason and message, as sent.
+
+    Chapters assert rejections with it, e.g. a ResourceQuota's:
+    `except podlab.ApiRejected as e: assert e.code == 403 and "exceeded quota" in e.message`.
+    """
+
+    def __init__(self, code: int, reason: str, message: str, *, doing: str | None = None,
+                 hint: str | None = None, causes: Sequence[dict] = ()) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.reason = reason
+        self.doing = doing
+        self.causes = list(causes)  # Status.details.causes: {reason, message, field} per field error
+
+    def __str__(self) -> str:
+        doing = f" (while {self.doing})" if self.doing else ""
+        return f"{self.message}{doing}" + (f"\n  → {self.hint}" if self.hint else "")
+
+
+class WaitFailed(PodlabError):
+    """The awaited state can no longer be reached (e.g. the pod finished)."""
+
+
+class WaitTimeout(WaitFailed):
+    """The awaited state was not reached before the deadline."""
 
 
 class ProviderUnavailable(PodlabError):

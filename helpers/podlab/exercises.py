@@ -20,12 +20,12 @@ from collections.abc import Callable
 
 from .errors import PodlabError
 from .manifests import delete, load_manifests
+from .timeouts import RESET_GRACE
 
 if TYPE_CHECKING:
     from .session import Lab
 
 EXERCISE_FILE = "exercises.py"
-RESET_GRACE_SECONDS = 1
 
 
 @dataclass(eq=False)
@@ -77,7 +77,7 @@ class Exercise:
             objects = load_manifests(answer)
         except PodlabError:
             return  # not a manifest (or not valid yet): verify() will report it
-        delete(lab.namespace, objects, grace_period=RESET_GRACE_SECONDS, api=lab.api)
+        delete(lab.namespace, objects, grace_period=RESET_GRACE, api=lab.api)
 
 
 def load_exercises(path: str | Path) -> list[Exercise]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 from pathlib import Path
 from typing import Any, Union
 from collections.abc import Mapping, Sequence
@@ -21,10 +20,11 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from ._api import api_error, request_json, resource_for, status_of
+from ._api import api_error, request_json, resource_for
 from .connect import connect
 from .errors import PodlabError
-from .waiting import DEFAULT_TIMEOUT, wait_for_deletion
+from .timeouts import DELETION
+from .waiting import wait_for_deletion
 
 FIELD_MANAGER = "podlab"
 
@@ -98,7 +98,7 @@ def apply(namespace: str, source: Manifest, *,
 
 
 def delete(namespace: str, source: Manifest, *, grace_period: int | None = None, wait: bool = True,
-           timeout: float = DEFAULT_TIMEOUT, api: client.ApiClient | None = None) -> list[str]:
+           timeout: float = DELETION, api: client.ApiClient | None = None) -> list[str]:
     """Delete the objects a manifest describes (absent ones are skipped); wait until they are gone."""
     api = api or connect()
     deleted: list[tuple[str, str | None, dict[str, Any]]] = []
@@ -124,32 +124,8 @@ def delete(namespace: str, source: Manifest, *, grace_period: int | None = None,
 
 
 def apply_error(e: ApiException, obj: Mapping[str, Any]) -> PodlabError:
-    """The server's own message for a rejected apply, with the fix that usually works."""
-    message = status_of(e).get("message") or e.reason or f"HTTP {e.status}"
-    name = obj["metadata"]["name"]
-    unknown = _UNKNOWN_FIELD.search(message)
-    if unknown:
-        parent, field = (unknown["path"] or unknown["path2"]).lstrip(".").rpartition(".")[::2]
-        explain = ".".join([str(obj["kind"]).lower(), *re.sub(r"\[[^]]*\]", "", parent).split(".")])
-        hint = (f"{field!r} is not a field of {parent or obj['kind']}: fix its spelling or its "
-                f"indentation; `kubectl explain {explain.rstrip('.')}` lists the valid fields.")
-    elif "duplicate field" in message:
-        hint = "The same field appears twice in one object: keep only one."
-    elif "may not change fields" in message or "field is immutable" in message:
-        hint = (f"That field cannot change on an existing object: delete it first "
-                f"(lab.delete({name!r})) and apply again.")
-    elif e.status == 404:
-        hint = "The namespace does not exist (anymore): open the lab again with open_lab()."
-    elif e.status == 422:
-        hint = "Fix the field named in the message and apply again."
-    else:
-        return api_error(e, f"applying {object_ref(obj)}")
-    return PodlabError(message, hint=hint)
-
-
-# Server-side apply: `.spec.containers[name="app"].imagee: field not declared in schema`;
-# create/update with fieldValidation=Strict: `unknown field "spec.containers[0].imagee"`.
-_UNKNOWN_FIELD = re.compile(r'(?P<path>\.\S+): field not declared in schema|unknown field "(?P<path2>[^"]+)"')
+    """The server's own message for a rejected apply, with the hints table's next step."""
+    return api_error(e, None, context={"kind": str(obj["kind"]), "name": obj["metadata"]["name"]})
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -15,10 +15,10 @@ from ._api import api_error, request_json
 from .connect import connect
 from .errors import PodlabError
 from .images import LAB_IMAGE, NODE_SHARE_DIR
+from .conditions import finished
 from .pods import logs
-from .waiting import TERMINAL_PHASES, wait_for_pod
-
-READER_TIMEOUT = 60.0
+from .timeouts import NODE_FILE
+from .waiting import wait_until
 
 
 def read_node_file(path: str, *, namespace: str, node: str | None = None,
@@ -61,14 +61,13 @@ def _read_with_pod(api: client.ApiClient, namespace: str, node: str, path: str) 
     except ApiException as e:
         raise api_error(e, f"starting a pod to read {path} on node {node}") from None
     try:
-        finished = wait_for_pod(namespace, name, lambda p: p.status.phase in TERMINAL_PHASES,
-                                description="finished", timeout=READER_TIMEOUT, api=api)
+        ended = wait_until(namespace, name, finished, timeout=NODE_FILE, api=api)
         text = logs(namespace, name, api=api)
     finally:
         with suppress(ApiException):  # at worst it stays until its namespace goes
             request_json(api, "DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}",
                          body={"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0})
-    if finished.status.phase != "Succeeded":
+    if ended["status"]["phase"] != "Succeeded":
         raise PodlabError(f"Cannot read {path} on node {node}: {text.strip()}",
                           hint="Check the pod's hostPath and the path it wrote to.")
     return text

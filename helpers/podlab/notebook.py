@@ -2,8 +2,10 @@
 
 nbval compares every cell's output with the saved one, and it runs cells with
 store_history=False, where a trailing `;` does not hide a cell's result. A cell ending
-in `lab.wait_for_ready("demo")` would otherwise print a V1Pod full of uids, IPs and
-timestamps. Only the notebook display changes: repr(), str() and print() are untouched.
+in `lab.wait_for_ready("demo")` would otherwise print a pod full of uids, IPs and
+timestamps. KubeObject (what podlab returns) shows itself that way already; this also
+covers the client's own V1Pod (e.g. `pod.model`). Only the notebook display changes:
+repr(), str() and print() are untouched.
 """
 
 from __future__ import annotations
@@ -13,13 +15,9 @@ from typing import Any
 from kubernetes import client
 
 from .livestatus import in_kernel
+from .podstate import pod_line
 
-
-def pod_line(pod: client.V1Pod) -> str:
-    """`pod/demo: Running, Ready=True`: the name, the phase and readiness."""
-    status = pod.status or client.V1PodStatus()
-    ready = next((c.status for c in status.conditions or [] if c.type == "Ready"), "Unknown")
-    return f"pod/{pod.metadata.name}: {status.phase or 'Unknown'}, Ready={ready}"
+__all__ = ["pod_line", "show_pods_briefly"]
 
 
 def show_pods_briefly() -> None:

@@ -1,11 +1,13 @@
-"""Looking inside a running pod: exec a command, read a file, read its logs."""
+"""Looking inside a running pod: run a command (once, or until it succeeds), read a file, the environment, logs."""
 
 from __future__ import annotations
 
 import json
 import posixpath
-from dataclasses import dataclass
+import shlex
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -14,9 +16,16 @@ from kubernetes.stream.ws_client import ERROR_CHANNEL, STDERR_CHANNEL, STDOUT_CH
 
 from ._api import api_error
 from .connect import connect
-from .errors import PodlabError
+from .errors import PodlabError, WaitTimeout
+from .hints import hint_for
+from .livestatus import LiveStatus
+from .timeouts import EXEC, EXEC_UNTIL
 
-EXEC_TIMEOUT = 60.0
+FIRST_PAUSE = 0.1    # exec_until: seconds between the first attempts, growing by BACKOFF ...
+BACKOFF = 1.5
+MAX_PAUSE = 1.0      # ... up to this
+
+Command = str | Sequence[str]
 
 
 @dataclass(frozen=True)
@@ -26,14 +35,34 @@ class ExecResult:
     stdout: str
     stderr: str
     exit_code: int
+    command: str = field(default="", compare=False, repr=False)  # as given, for messages
+    where: str = field(default="", compare=False, repr=False)    # pod (and container) it ran in
+
+    def check(self) -> ExecResult:
+        """Return self when the command exited 0; otherwise raise PodlabError with command, exit code and stderr."""
+        if self.exit_code == 0:
+            return self
+        stderr = self.stderr.strip() or "(nothing on stderr)"
+        hint = ("That command is not in the image: the lab image is busybox (sh, cat, ls, wget… "
+                "but not bash or curl)." if self.exit_code == 127 else
+                "Its stderr above says why; lab.exec(...) without .check() shows stdout too.")
+        raise PodlabError(f"`{self.command or '?'}` in {self.where or 'the container'} exited with code "
+                          f"{self.exit_code}: {stderr}", hint=hint)
 
 
-def exec_in_pod(namespace: str, pod: str, command: str | Sequence[str], *,
-                container: str | None = None, timeout: float = EXEC_TIMEOUT,
-                api: client.ApiClient | None = None) -> ExecResult:
+def _argv(command: Command) -> list[str]:
+    return ["sh", "-c", command] if isinstance(command, str) else list(command)
+
+
+def _where(namespace: str, pod: str, container: str | None) -> str:
+    return f"pod {namespace}/{pod}" + (f" (container {container})" if container else "")
+
+
+def exec_in_pod(namespace: str, pod: str, command: Command, *, container: str | None = None,
+                timeout: float = EXEC, api: client.ApiClient | None = None) -> ExecResult:
     """Run command in a container (a string runs under `sh -c`) and collect its output and exit code."""
-    argv = ["sh", "-c", command] if isinstance(command, str) else list(command)
-    where = f"pod {namespace}/{pod}" + (f" (container {container})" if container else "")
+    argv = _argv(command)
+    where = _where(namespace, pod, container)
     # stream() temporarily swaps call_api on the client it is given, so a client shared
     # with other threads (a watch, a concurrent wait) would be hijacked: use a private one.
     with client.ApiClient((api or connect()).configuration) as private:
@@ -43,8 +72,8 @@ def exec_in_pod(namespace: str, pod: str, command: str | Sequence[str], *,
                              stderr=True, tty=False, _preload_content=False)
         except ApiException as e:
             raise api_error(e, f"running {argv!r} in {where}",
-                            hint="Is the pod running? Wait for it first (wait_for_ready), "
-                                 "and name the container if the pod has several.") from e
+                            fallback_hint="Is the pod running? Wait for it first (lab.wait(name, podlab.ready)), "
+                                          "and name the container if the pod has several.") from e
         try:
             session.run_forever(timeout=timeout)
             if session.is_open():
@@ -56,7 +85,9 @@ def exec_in_pod(namespace: str, pod: str, command: str | Sequence[str], *,
             status = session.read_channel(ERROR_CHANNEL)
         finally:
             session.close()
-    return ExecResult(stdout=stdout, stderr=stderr, exit_code=exit_code_from_status(status, argv))
+    shown = command if isinstance(command, str) else shlex.join(argv)
+    return ExecResult(stdout=stdout, stderr=stderr, exit_code=exit_code_from_status(status, argv),
+                      command=shown, where=where)
 
 
 def exit_code_from_status(payload: str, argv: Sequence[str] = ()) -> int:
@@ -74,15 +105,49 @@ def exit_code_from_status(payload: str, argv: Sequence[str] = ()) -> int:
         if cause.get("reason") == "ExitCode":
             return int(cause["message"])
     message = status.get("message") or payload.strip()
-    if "not found" in message and "container" in message:
-        hint = ("The container is not running (not yet, or not any more): wait for it first "
-                "(wait_for_ready or wait_for_phase 'Running') and check the container name.")
-    elif "executable file not found" in message or "no such file" in message:
-        hint = ("That program is not in the image: the lab image is busybox, which has sh, cat, "
-                "ls, wget… but not bash or curl.")
-    else:
-        hint = "Run it again; if it keeps failing, read the pod's events (lab.events(pod))."
+    hint = (hint_for(status.get("code"), status.get("reason"), message)
+            or "Run it again; if it keeps failing, read the pod's events (lab.events(pod)).")
     raise PodlabError(f"Could not run {list(argv)!r}: {message}", hint=hint)
+
+
+def exec_until(namespace: str, pod: str, test: Command, *, container: str | None = None,
+               timeout: float = EXEC_UNTIL, api: client.ApiClient | None = None) -> float:
+    """Run test in the container until it exits 0, backing off between tries; return the seconds waited.
+
+    Replaces `until …; do sleep …; done` loops inside the container: the attempts are bounded
+    by the deadline, and a timeout shows what the last attempt printed.
+    """
+    started = time.monotonic()
+    deadline, pause, attempts = started + timeout, FIRST_PAUSE, 0
+    shown = test if isinstance(test, str) else shlex.join(test)
+    with LiveStatus(f"waiting for `{shown}` to succeed in pod/{pod}") as status:
+        while True:
+            last = exec_in_pod(namespace, pod, test, container=container, api=api,
+                               timeout=max(1.0, min(EXEC, deadline - time.monotonic())))
+            attempts += 1
+            if last.exit_code == 0:
+                return time.monotonic() - started
+            status.show(f"attempt {attempts}: exit code {last.exit_code}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            time.sleep(min(pause, remaining))
+            pause = min(pause * BACKOFF, MAX_PAUSE)
+    output = "\n".join(f"  {name} | {line}" for name, text in (("stdout", last.stdout), ("stderr", last.stderr))
+                       for line in text.rstrip("\n").splitlines()) or "  (no output)"
+    raise WaitTimeout(f"Timed out after {timeout:.0f}s waiting for `{shown}` to succeed in "
+                      f"{_where(namespace, pod, container)}: {attempts} attempts, the last exited with code "
+                      f"{last.exit_code}.\n\n{output}",
+                      hint="Run the test once with lab.exec(...) to see why it fails; if the state is just "
+                           "slow to come, pass a larger timeout=.")
+
+
+def env(namespace: str, pod: str, *, container: str | None = None,
+        api: client.ApiClient | None = None) -> dict[str, str]:
+    """The environment a new process in the container starts with (what `kubectl exec … env` shows)."""
+    # /proc/self/environ separates entries with NUL, so values may hold newlines or '='.
+    text = exec_in_pod(namespace, pod, ["cat", "/proc/self/environ"], container=container, api=api).check().stdout
+    return dict(entry.split("=", 1) for entry in text.split("\0") if "=" in entry)
 
 
 def read_file(namespace: str, pod: str, path: str, *, container: str | None = None,
@@ -93,7 +158,7 @@ def read_file(namespace: str, pod: str, path: str, *, container: str | None = No
         directory = posixpath.dirname(path.rstrip("/")) or "/"
         raise PodlabError(
             f"Cannot read {path} in pod {namespace}/{pod}: {result.stderr.strip() or 'cat failed'}",
-            hint=f"See what is there with exec_in_pod(…, ['ls', '-la', {directory!r}]), "
+            hint=f"See what is there with lab.exec(pod, ['ls', '-la', {directory!r}]), "
                  f"and check the volume's mountPath in the pod spec.")
     return result.stdout
 
@@ -107,6 +172,6 @@ def logs(namespace: str, pod: str, *, container: str | None = None, previous: bo
             _preload_content=False)
     except ApiException as e:
         raise api_error(e, f"reading the log of pod {namespace}/{pod}",
-                        hint="A pod with several containers needs container=…; previous=True needs "
-                             "a restart to have happened.") from e
+                        fallback_hint="A pod with several containers needs container=…; previous=True "
+                                      "needs a restart to have happened.") from e
     return response.data.decode("utf-8", "replace")

@@ -49,20 +49,11 @@ def main(argv: list[str]) -> None:
     namespace, uid, kubeconfig = argv
     if sys.stdin.buffer.read() == DISMISS:  # blocks until "closed" or the process is gone
         return
-    from kubernetes import client
-    from kubernetes.client.exceptions import ApiException
-
+    # Imported only now: the watcher stays small while it waits.
     from .connect import connect
-    from .session import CLOSE_GRACE_SECONDS
+    from .namespaces import delete_namespace
 
-    core = client.CoreV1Api(connect(Path(kubeconfig) if kubeconfig else None))
-    try:
-        core.delete_namespace(namespace, body=client.V1DeleteOptions(
-            preconditions=client.V1Preconditions(uid=uid)))
-        core.delete_collection_namespaced_pod(namespace, grace_period_seconds=CLOSE_GRACE_SECONDS)
-    except ApiException as e:
-        if e.status not in (404, 409):  # already gone, or a newer incarnation: not ours
-            raise
+    delete_namespace(connect(Path(kubeconfig) if kubeconfig else None), namespace, uid=uid)
 
 
 if __name__ == "__main__":

@@ -11,39 +11,47 @@ or by sweep_labs() (`podlab clean`).
 from __future__ import annotations
 
 import atexit
+import functools
+import os
 import re
 import sys
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-from collections.abc import Callable, Iterable, Sequence
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from . import manifests, waiting
+from . import manifests, pods, waiting
 from ._api import api_error, request_json, resource_for
+from .conditions import (WaitCondition, deleted, exists, has_condition, in_phase, not_ready, ready,
+                         restarted, satisfies)
 from .connect import connect, connection, server_version
 from .errors import PodlabError
 from .events import Event, events
 from .livestatus import LiveStatus, quiet
 from .manifests import AppliedObjects, Manifest
-from .notebook import show_pods_briefly
+from .namespaces import delete_namespace
 from .nodefiles import read_node_file
-from .pods import ExecResult, exec_in_pod, logs, read_file
+from .notebook import show_pods_briefly
+from .objects import KubeObject, KubeObjects
+from .pods import Command, ExecResult
 from .reaper import Reaper
+from .timeouts import DELETION, EXEC, EXEC_UNTIL, POD_START
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 LAB_LABEL = "podlab.dev/lab"
 NAMESPACE_PREFIX = "podlab-"
-CLOSE_TIMEOUT = 120.0
-# Grace period given to a lab's pods on close: lab containers (often `sleep` as PID 1)
-# ignore SIGTERM, so the default 30 s would make every close take 30 s.
-CLOSE_GRACE_SECONDS = 1
+KEEP_NAMESPACES = "PODLAB_KEEP_NAMESPACES"  # =1: a lab that failed keeps its namespace for inspection
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+
+# Cluster DNS answers once CoreDNS has a ready replica (a cluster without CoreDNS: nothing to wait for).
+CLUSTER_DNS = WaitCondition(
+    "available (cluster DNS answers)",
+    lambda d: d is None or ((d.get("status") or {}).get("availableReplicas") or 0) >= 1)
 
 _open_labs: dict[str, Lab] = {}  # namespace → the Lab that owns it in this process
 _registry_lock = threading.Lock()
@@ -64,7 +72,7 @@ class Lab:
         self._kubeconfig = kubeconfig
         self._uid: str | None = None
         self._reaper: Reaper | None = None  # deletes the namespace if this process dies
-        self._outside: list[dict[str, Any]] = []  # applied objects the namespace won't take along
+        self._deferred: list[Callable[[], object]] = []  # undone at close, last first
 
     def __repr__(self) -> str:
         return f"Lab(namespace={self.namespace!r})"
@@ -95,37 +103,49 @@ class Lab:
             self._reaper = Reaper(self.namespace, self._uid, self._kubeconfig)
             # The ServiceAccount admission plugin rejects pods until the namespace's
             # "default" ServiceAccount exists; it is created asynchronously.
-            waiting.wait_for_object(self.namespace, "ServiceAccount", "default",
-                                    lambda sa: sa is not None, description="created", api=self.api)
+            self.wait("default", exists, kind="ServiceAccount")
             # `podlab up`, like `kind create cluster`, returns once pods can run; cluster DNS turns
             # ready a few seconds later (kubeadm's CoreDNS readiness probe runs every 10 s).
-            waiting.wait_for_object("kube-system", "Deployment", "coredns", _dns_available,
-                                    description="available (cluster DNS answers)", api_version="apps/v1",
-                                    api=self.api)
+            waiting.wait_until("kube-system", "coredns", CLUSTER_DNS, kind="Deployment", api_version="apps/v1",
+                               api=self.api)
         self.server_version = server_version(self.api)
         print(f"lab {self.name}: namespace {self.namespace} on context {self.connection.context} "
               f"({self.connection.provider} provider), Kubernetes {self.server_version}")
         return self
 
-    def close(self, *, wait: bool = True) -> None:
-        """Delete the lab's namespace (and what it applied elsewhere); wait until it is gone."""
+    def defer(self, undo: Callable[[], object]) -> Callable[[], object]:
+        """Run undo() when the lab closes (last deferred first), even if the lab failed; return undo.
+
+        For changes the namespace's deletion does not take along: a node label, a
+        cluster-scoped object. They are not undone if the process is killed outright.
+        """
+        self._deferred.append(undo)
+        return undo
+
+    def close(self, *, wait: bool = True, failed: bool = False) -> None:
+        """Run deferred undos, then delete the namespace (kept if failed and PODLAB_KEEP_NAMESPACES=1)."""
         with _registry_lock:
             uid, self._uid = self._uid, None
             if _open_labs.get(self.namespace) is self:
                 del _open_labs[self.namespace]
         if uid is None:
             return
-        outside, self._outside = self._outside, []
+        deferred, self._deferred = self._deferred, []
+        keep = failed and os.environ.get(KEEP_NAMESPACES) == "1"
         with LiveStatus(f"closing lab {self.name}"):
             try:
-                for obj in reversed(outside):
-                    manifests.delete(self.namespace, obj, wait=False, api=self.api)
+                _run_all(reversed(deferred))
             finally:
-                _delete_namespaces(self.api, [self.namespace], uid=uid, wait=False)
-                self._dismiss_reaper()  # only once the deletion is under way
-                if wait:
-                    waiting.wait_for_deletion(None, self.namespace, kind="Namespace",
-                                              timeout=CLOSE_TIMEOUT, api=self.api)
+                if keep:
+                    self._dismiss_reaper()
+                    print(f"podlab: kept namespace {self.namespace} of the failed lab ({KEEP_NAMESPACES}=1); "
+                          f"look inside with `podlab kubectl -n {self.namespace} get all,events`, "
+                          f"delete it with `podlab clean`", file=sys.stderr)
+                else:
+                    delete_namespace(self.api, self.namespace, uid=uid)
+                    self._dismiss_reaper()  # only once the deletion is under way
+                    if wait:
+                        waiting.wait_for_deletion(None, self.namespace, kind="Namespace", api=self.api)
 
     def _dismiss_reaper(self) -> None:
         reaper, self._reaper = self._reaper, None
@@ -137,19 +157,20 @@ class Lab:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close()
+        self.close(failed=exc_type is not None)
 
     # -- objects -----------------------------------------------------------------------------
 
     def apply(self, manifest: Manifest) -> AppliedObjects:
         """Server-side apply a manifest (YAML text, Path, dict or list) into the lab."""
         applied = manifests.apply(self.namespace, manifest, api=self.api)
-        self._outside.extend(o for o in applied
-                             if o["metadata"].get("namespace") != self.namespace)
+        for obj in applied:
+            if obj["metadata"].get("namespace") != self.namespace:  # the namespace won't take it along
+                self.defer(functools.partial(manifests.delete, self.namespace, obj, wait=False, api=self.api))
         return applied
 
     def delete(self, target: str | Manifest, *, kind: str = "Pod", api_version: str = "v1",
-               grace_period: int | None = None, timeout: float = waiting.DEFAULT_TIMEOUT) -> list[str]:
+               grace_period: int | None = None, timeout: float = DELETION) -> list[str]:
         """Delete a pod by name (or kind/api_version), or what a manifest describes; wait until gone."""
         if isinstance(target, str) and _POD_NAME.match(target):
             target = {"apiVersion": api_version, "kind": kind, "metadata": {"name": target}}
@@ -157,74 +178,72 @@ class Lab:
                                 timeout=timeout, api=self.api)
 
     def get(self, kind: str, name: str, *, api_version: str = "v1",
-            namespace: str | None = None) -> dict[str, Any]:
-        """Any object as the server has it now, as a dict (namespaced kinds: the lab's namespace)."""
+            namespace: str | None = None) -> KubeObject:
+        """Any object as the server has it now (namespaced kinds: in the lab's namespace)."""
         resource = resource_for(self.api, api_version, kind)
         where = (namespace or self.namespace) if resource.namespaced else None
         try:
-            return request_json(self.api, "GET", resource.path(where, name))
+            return KubeObject(request_json(self.api, "GET", resource.path(where, name)))
         except ApiException as e:
             raise api_error(e, f"reading {kind.lower()}/{name}") from None
 
-    def pod(self, name: str) -> client.V1Pod:
+    def pod(self, name: str) -> KubeObject:
         """The pod as the API server has it now."""
-        try:
-            return client.CoreV1Api(self.api).read_namespaced_pod(name, self.namespace)
-        except ApiException as e:
-            raise api_error(e, f"reading pod {self.namespace}/{name}") from None
+        return self.get("Pod", name)
 
     # -- waits -------------------------------------------------------------------------------
-    # Each returns the state that satisfied it. In a notebook that value displays as one
-    # stable line (see podlab.notebook), because a trailing `;` does not hide a cell's
-    # result under nbval (it runs cells with store_history=False).
+    # Each returns the state that satisfied it, a KubeObject. In a notebook a pod displays
+    # as one stable line, because a trailing `;` does not hide a cell's result under nbval
+    # (it runs cells with store_history=False).
 
-    def wait_for_pod(self, name: str, predicate: Callable[[client.V1Pod], bool], *,
-                     description: str, timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
-        """Wait until predicate(pod) holds."""
-        return waiting.wait_for_pod(self.namespace, name, predicate, description=description,
-                                    timeout=timeout, api=self.api)
+    def wait(self, name: str, condition: WaitCondition, *, kind: str = "Pod", api_version: str = "v1",
+             timeout: float = POD_START) -> KubeObject | None:
+        """Wait until condition (podlab.ready, podlab.in_phase(...), ...) holds for the named object."""
+        return waiting.wait_until(self.namespace, name, condition, kind=kind, api_version=api_version,
+                                  timeout=timeout, api=self.api)
 
-    def wait_for_ready(self, name: str, *, timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
-        """Wait until the pod is Running and Ready."""
-        return waiting.wait_for_ready(self.namespace, name, timeout=timeout, api=self.api)
+    def wait_for_pod(self, name: str, predicate: Callable[[KubeObject], bool], *,
+                     description: str, timeout: float = POD_START) -> KubeObject:
+        """Wait until predicate(pod) holds: wait(name, satisfies(predicate, description))."""
+        return self.wait(name, satisfies(predicate, description), timeout=timeout)
 
-    def wait_for_not_ready(self, name: str, *, timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
-        """Wait until the pod's Ready condition is False."""
-        return waiting.wait_for_not_ready(self.namespace, name, timeout=timeout, api=self.api)
+    def wait_for_ready(self, name: str, *, timeout: float = POD_START) -> KubeObject:
+        """Wait until the pod is Running and Ready: wait(name, ready)."""
+        return self.wait(name, ready, timeout=timeout)
 
-    def wait_for_phase(self, name: str, phase: str, *,
-                       timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
-        """Wait until the pod is in the given phase."""
-        return waiting.wait_for_phase(self.namespace, name, phase, timeout=timeout, api=self.api)
+    def wait_for_not_ready(self, name: str, *, timeout: float = POD_START) -> KubeObject:
+        """Wait until the pod's Ready condition is False: wait(name, not_ready)."""
+        return self.wait(name, not_ready, timeout=timeout)
+
+    def wait_for_phase(self, name: str, phase: str, *, timeout: float = POD_START) -> KubeObject:
+        """Wait until the pod is in the given phase: wait(name, in_phase(phase))."""
+        return self.wait(name, in_phase(phase), timeout=timeout)
 
     def wait_for_condition(self, name: str, condition_type: str, status: str = "True", *,
-                           timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
-        """Wait until the pod has the condition with the given status."""
-        return waiting.wait_for_condition(self.namespace, name, condition_type, status,
-                                          timeout=timeout, api=self.api)
+                           timeout: float = POD_START) -> KubeObject:
+        """Wait until the pod has the condition with the given status: wait(name, has_condition(...))."""
+        return self.wait(name, has_condition(condition_type, status), timeout=timeout)
 
     def wait_for_restarts(self, name: str, at_least: int = 1, *, container: str | None = None,
-                          timeout: float = waiting.DEFAULT_TIMEOUT) -> client.V1Pod:
-        """Wait until the pod's containers restarted at least at_least times."""
-        return waiting.wait_for_restarts(self.namespace, name, at_least, container=container,
-                                         timeout=timeout, api=self.api)
+                          timeout: float = POD_START) -> KubeObject:
+        """Wait until the pod's containers restarted at least at_least times: wait(name, restarted(...))."""
+        return self.wait(name, restarted(at_least, container=container), timeout=timeout)
 
     def wait_for_deletion(self, name: str, *, kind: str = "Pod", api_version: str = "v1",
-                          timeout: float = waiting.DEFAULT_TIMEOUT) -> None:
-        """Wait until the object is gone."""
-        waiting.wait_for_deletion(self.namespace, name, kind=kind, api_version=api_version,
-                                  timeout=timeout, api=self.api)
+                          timeout: float = DELETION) -> None:
+        """Wait until the object is gone: wait(name, deleted)."""
+        self.wait(name, deleted, kind=kind, api_version=api_version, timeout=timeout)
 
     def wait_for_object(self, kind: str, name: str, predicate: waiting.ObjectPredicate, *,
                         description: str, api_version: str = "v1",
-                        timeout: float = waiting.DEFAULT_TIMEOUT) -> waiting.KubeObject | None:
-        """Wait until predicate(object dict, or None when absent) holds, for any kind."""
-        return waiting.wait_for_object(self.namespace, kind, name, predicate, description=description,
-                                       api_version=api_version, timeout=timeout, api=self.api)
+                        timeout: float = POD_START) -> KubeObject | None:
+        """Wait until predicate(object, or None when absent) holds, for any kind."""
+        return self.wait(name, WaitCondition(description, predicate), kind=kind, api_version=api_version,
+                         timeout=timeout)
 
     def wait_for_objects(self, kind: str, label_selector: str, predicate: waiting.ObjectsPredicate, *,
                          description: str, api_version: str = "v1",
-                         timeout: float = waiting.DEFAULT_TIMEOUT) -> waiting.KubeObjects:
+                         timeout: float = POD_START) -> KubeObjects:
         """Wait until predicate(all objects of kind matching label_selector) holds, e.g. EndpointSlices."""
         return waiting.wait_for_objects(self.namespace, kind, label_selector, predicate,
                                         description=description, api_version=api_version,
@@ -232,21 +251,31 @@ class Lab:
 
     # -- looking inside ----------------------------------------------------------------------
 
-    def exec(self, pod: str, command: str | Sequence[str], *, container: str | None = None,
-             timeout: float = 60.0) -> ExecResult:
-        """Run a command in the pod (a string runs under `sh -c`)."""
-        return exec_in_pod(self.namespace, pod, command, container=container, timeout=timeout,
-                           api=self.api)
+    def exec(self, pod: str, command: Command, *, container: str | None = None,
+             timeout: float = EXEC) -> ExecResult:
+        """Run a command in the pod (a string runs under `sh -c`); .check() insists on exit code 0."""
+        return pods.exec_in_pod(self.namespace, pod, command, container=container, timeout=timeout,
+                                api=self.api)
+
+    def exec_until(self, pod: str, test: Command, *, container: str | None = None,
+                   timeout: float = EXEC_UNTIL) -> float:
+        """Run test in the pod until it exits 0 (backing off, bounded); return the seconds waited."""
+        return pods.exec_until(self.namespace, pod, test, container=container, timeout=timeout,
+                               api=self.api)
+
+    def env(self, pod: str, *, container: str | None = None) -> dict[str, str]:
+        """The environment a new process in the container starts with."""
+        return pods.env(self.namespace, pod, container=container, api=self.api)
 
     def read_file(self, pod: str, path: str, *, container: str | None = None) -> str:
         """A file's contents as the container sees it."""
-        return read_file(self.namespace, pod, path, container=container, api=self.api)
+        return pods.read_file(self.namespace, pod, path, container=container, api=self.api)
 
     def logs(self, pod: str, *, container: str | None = None, previous: bool = False,
              tail_lines: int | None = None) -> str:
         """A container's log."""
-        return logs(self.namespace, pod, container=container, previous=previous,
-                    tail_lines=tail_lines, api=self.api)
+        return pods.logs(self.namespace, pod, container=container, previous=previous,
+                         tail_lines=tail_lines, api=self.api)
 
     def events(self, involved_name: str | None = None) -> list[Event]:
         """The lab's events (about involved_name if given), oldest first."""
@@ -255,11 +284,6 @@ class Lab:
     def read_node_file(self, path: str, *, node: str | None = None) -> str:
         """A file a pod wrote under NODE_SHARE_DIR on its node."""
         return read_node_file(path, namespace=self.namespace, node=node, api=self.api)
-
-
-def _dns_available(deployment: dict | None) -> bool:
-    """CoreDNS has a ready replica (or the cluster has no CoreDNS Deployment to wait for)."""
-    return deployment is None or (deployment.get("status") or {}).get("availableReplicas", 0) >= 1
 
 
 def open_lab(name: str, *, kubeconfig: Path | None = None) -> Lab:
@@ -283,24 +307,24 @@ def sweep_labs(names: Iterable[str] | None = None, *, kubeconfig: Path | None = 
     return found
 
 
-def _delete_namespaces(api: client.ApiClient, namespaces: Sequence[str], *,
-                       uid: str | None = None, wait: bool = True) -> None:
-    """Delete namespaces (only the incarnation with uid, if given); wait until all are gone."""
-    core = client.CoreV1Api(api)
-    pending = []
-    for namespace in namespaces:
-        options = client.V1DeleteOptions(preconditions=client.V1Preconditions(uid=uid) if uid else None)
+def _delete_namespaces(api: client.ApiClient, namespaces: Sequence[str]) -> None:
+    """Delete namespaces and wait until all are gone."""
+    pending = [namespace for namespace in namespaces if delete_namespace(api, namespace)]
+    for namespace in pending:
+        waiting.wait_for_deletion(None, namespace, kind="Namespace", api=api)
+
+
+def _run_all(undos: Iterable[Callable[[], object]]) -> None:
+    """Call each undo; one that fails does not stop the others, and the first failure is raised at the end."""
+    failures: list[BaseException] = []
+    for undo in undos:
         try:
-            core.delete_namespace(namespace, body=options)
-            # Shorten the pods' grace period too: the namespace controller honours it.
-            core.delete_collection_namespaced_pod(namespace, grace_period_seconds=CLOSE_GRACE_SECONDS)
-        except ApiException as e:
-            if e.status in (404, 409):  # gone already, or a newer incarnation that is not ours
-                continue
-            raise api_error(e, f"deleting namespace {namespace}") from None
-        pending.append(namespace)
-    for namespace in pending if wait else ():
-        waiting.wait_for_deletion(None, namespace, kind="Namespace", timeout=CLOSE_TIMEOUT, api=api)
+            undo()
+        except Exception as e:
+            print(f"podlab: a deferred undo failed: {e}", file=sys.stderr)
+            failures.append(e)
+    if failures:
+        raise failures[0]
 
 
 def _register_exit_cleanup() -> None:

@@ -1,10 +1,14 @@
 """Waiting for an object to reach a state: list, then watch from that resourceVersion.
 
+One generic wait, wait_until(namespace, name, condition), takes a condition value from
+podlab.conditions (ready, in_phase(...), restarted(...), terminated(...), deleted, ...);
+the older wait_for_* functions are each that wait with one condition.
+
 Every wait is event-driven (no polling) and bounded by a deadline: each watch asks the
 server to end it when the remaining time is up, and a watch the server ends early is
 resumed from the last resourceVersion seen. An expired resourceVersion (410 Gone) or a
 broken stream is recovered by relisting and watching again. On failure the error shows
-what the pod was doing and why.
+what the pod was doing and why (podlab.diagnostics, which reads pods through podlab.podstate).
 """
 
 from __future__ import annotations
@@ -19,50 +23,20 @@ from collections.abc import Callable, Iterable, Iterator
 from kubernetes import client
 
 from ._api import Resource, WatchExpired, request_json, resource_for, watch_events
+from .conditions import (WaitCondition, deleted, has_condition, in_phase, not_ready, ready, restarted,
+                         satisfies)
 from .connect import connect
-from .diagnostics import collect_pod_report, hint_for_pod, summarize_pod
-from .errors import PodlabError
+from .diagnostics import collect_pod_report, hint_for_pod
+from .errors import PodlabError, WaitFailed, WaitTimeout
 from .livestatus import LiveStatus
-
-DEFAULT_TIMEOUT = 120.0
-TERMINAL_PHASES = ("Succeeded", "Failed")
+from .objects import KubeObject, KubeObjects
+from .podstate import TERMINAL_PHASES, summarize_pod  # TERMINAL_PHASES: for older imports
+from .timeouts import DELETION, POD_START
 
 RawObject = dict[str, Any]
-PodPredicate = Callable[[client.V1Pod], bool]
-ObjectPredicate = Callable[[RawObject | None], bool]
-ObjectsPredicate = Callable[[list[RawObject]], bool]
-
-
-class KubeObject(dict):
-    """An object as the API server returned it (a plain dict); displays as `kind/name`."""
-
-    def __repr__(self) -> str:
-        return f"{str(self.get('kind', '?')).lower()}/{(self.get('metadata') or {}).get('name', '?')}"
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(repr(self))
-
-
-class KubeObjects(list):
-    """Objects selected by labels (names often generated); displays as their kind and count."""
-
-    def __init__(self, items: Iterable[RawObject], kind: str) -> None:
-        super().__init__(KubeObject(o) for o in items)
-        self.kind = kind.lower()
-
-    def __repr__(self) -> str:
-        return f"{len(self)} {self.kind} object{'s' * (len(self) != 1)}"
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(repr(self))
-
-
-class WaitFailed(PodlabError):
-    """The awaited state can no longer be reached (e.g. the pod finished); a predicate may raise it."""
-
-
-class WaitTimeout(WaitFailed):
-    """The awaited state was not reached before the deadline."""
+PodPredicate = Callable[[KubeObject], bool]
+ObjectPredicate = Callable[[KubeObject | None], bool]
+ObjectsPredicate = Callable[[list[KubeObject]], bool]
 
 
 class ObjectSource(Protocol):
@@ -122,48 +96,125 @@ def _keyed(listed: tuple[list[RawObject], str]) -> tuple[dict[tuple[str, str], R
 
 
 class _ApiSource:
-    """The selected objects of one kind, from the API server."""
+    """The selected objects of one kind, from the API server, as KubeObjects."""
 
     def __init__(self, api: client.ApiClient, resource: Resource, namespace: str | None, *,
                  name: str | None = None, label_selector: str | None = None) -> None:
-        self.api, self.path = api, resource.path(namespace)
+        self.api, self.path, self.resource = api, resource.path(namespace), resource
         self.query = ([("fieldSelector", f"metadata.name={name}")] if name else []) + (
             [("labelSelector", label_selector)] if label_selector else [])
 
     def list(self) -> tuple[list[RawObject], str]:
         reply = request_json(self.api, "GET", self.path, query=self.query)
-        return reply.get("items") or [], reply["metadata"]["resourceVersion"]
+        return [self._typed(o) for o in reply.get("items") or []], reply["metadata"]["resourceVersion"]
 
     def watch(self, resource_version: str, timeout_seconds: int) -> Iterator[RawObject]:
-        return watch_events(self.api, self.path, query=self.query,
-                            resource_version=resource_version, timeout_seconds=timeout_seconds)
+        for event in watch_events(self.api, self.path, query=self.query,
+                                  resource_version=resource_version, timeout_seconds=timeout_seconds):
+            if event.get("type") in ("ADDED", "MODIFIED", "DELETED") and event.get("object"):
+                event = {**event, "object": self._typed(event["object"])}
+            yield event
+
+    def _typed(self, raw: RawObject) -> KubeObject:
+        return KubeObject(raw, kind=self.resource.kind, api_version=self.resource.api_version)
 
 
 def _only(objects: list[RawObject]) -> RawObject | None:
     return objects[0] if objects else None
 
 
-def wait_for_object(namespace: str | None, kind: str, name: str, predicate: ObjectPredicate, *,
-                    description: str, api_version: str = "v1", timeout: float = DEFAULT_TIMEOUT,
-                    api: client.ApiClient | None = None) -> KubeObject | None:
-    """Wait until predicate(object as a dict, or None when absent) holds; return that state."""
+def wait_until(namespace: str | None, name: str, condition: WaitCondition, *, kind: str = "Pod",
+               api_version: str = "v1", timeout: float = POD_START,
+               api: client.ApiClient | None = None) -> KubeObject | None:
+    """Wait until condition holds for the named object (a pod unless kind says otherwise); return it.
+
+    Returns the state that satisfied the condition (None for `deleted`). Raises WaitFailed as
+    soon as the condition's give-up rule fires, and WaitTimeout at the deadline; both show
+    what the object was doing (for a pod: conditions, container states, events, log tails).
+    """
     api = api or connect()
     source = _ApiSource(api, resource_for(api, api_version, kind), namespace, name=name)
-    what = f"{kind.lower()}/{name}" + (f" in namespace {namespace}" if namespace else "")
+    is_pod = (kind, api_version) == ("Pod", "v1")
+
+    def holds(objects: list[RawObject]) -> bool:
+        obj = _only(objects)
+        if condition.test(obj):
+            return True
+        reason = condition.give_up(obj)
+        if reason:
+            raise WaitFailed(reason)
+        return False
 
     def report(last: list[RawObject]) -> tuple[str, str | None]:
+        if is_pod:
+            return collect_pod_report(namespace or "", _only(last), api=api), hint_for_pod(_only(last))
         return f"Last seen: {_status_json(kind, last) if last else 'absent'}", None
 
-    found = _wait(source, lambda objs: predicate(_only(objs)), what=what, description=description,
-                  timeout=timeout, summarize=lambda objs: "present" if objs else "absent",
-                  report=report)
-    return KubeObject(found[0]) if found else None
+    def summarize(objects: list[RawObject]) -> str:
+        return summarize_pod(_only(objects)) if is_pod else ("present" if objects else "absent")
+
+    what = f"{kind.lower()}/{name}" + (f" in namespace {namespace}" if namespace else "")
+    found = _wait(source, holds, what=what, description=condition.description, timeout=timeout,
+                  summarize=summarize, report=report)
+    return _only(found)  # type: ignore[return-value]
+
+
+# The waits below are the names notebooks used before wait_until; each is one condition.
+
+def wait_for_pod(namespace: str, name: str, predicate: PodPredicate, *, description: str,
+                 timeout: float = POD_START, api: client.ApiClient | None = None) -> KubeObject:
+    """Wait until predicate(pod) holds (it may raise WaitFailed to give up early); return the pod."""
+    return wait_until(namespace, name, satisfies(predicate, description), timeout=timeout, api=api)
+
+
+def wait_for_ready(namespace: str, name: str, *, timeout: float = POD_START,
+                   api: client.ApiClient | None = None) -> KubeObject:
+    """Wait until the pod is Running with its Ready condition True."""
+    return wait_until(namespace, name, ready, timeout=timeout, api=api)
+
+
+def wait_for_not_ready(namespace: str, name: str, *, timeout: float = POD_START,
+                       api: client.ApiClient | None = None) -> KubeObject:
+    """Wait until the pod's Ready condition is False (e.g. a readiness probe started failing)."""
+    return wait_until(namespace, name, not_ready, timeout=timeout, api=api)
+
+
+def wait_for_phase(namespace: str, name: str, phase: str, *, timeout: float = POD_START,
+                   api: client.ApiClient | None = None) -> KubeObject:
+    """Wait until the pod's phase is phase (Pending, Running, Succeeded or Failed)."""
+    return wait_until(namespace, name, in_phase(phase), timeout=timeout, api=api)
+
+
+def wait_for_condition(namespace: str, name: str, condition_type: str, status: str = "True", *,
+                       timeout: float = POD_START, api: client.ApiClient | None = None) -> KubeObject:
+    """Wait until the pod has condition condition_type with the given status."""
+    return wait_until(namespace, name, has_condition(condition_type, status), timeout=timeout, api=api)
+
+
+def wait_for_restarts(namespace: str, name: str, at_least: int = 1, *, container: str | None = None,
+                      timeout: float = POD_START, api: client.ApiClient | None = None) -> KubeObject:
+    """Wait until the pod's containers (or just `container`) restarted at least at_least times."""
+    return wait_until(namespace, name, restarted(at_least, container=container), timeout=timeout, api=api)
+
+
+def wait_for_deletion(namespace: str | None, name: str, *, kind: str = "Pod", api_version: str = "v1",
+                      timeout: float = DELETION, api: client.ApiClient | None = None) -> None:
+    """Wait until the object is gone (returns at once if it does not exist)."""
+    wait_until(namespace, name, deleted, kind=kind, api_version=api_version, timeout=timeout, api=api)
+
+
+def wait_for_object(namespace: str | None, kind: str, name: str, predicate: ObjectPredicate, *,
+                    description: str, api_version: str = "v1", timeout: float = POD_START,
+                    api: client.ApiClient | None = None) -> KubeObject | None:
+    """Wait until predicate(object, or None when absent) holds, for any kind; return that state."""
+    return wait_until(namespace, name, WaitCondition(description, predicate), kind=kind,
+                      api_version=api_version, timeout=timeout, api=api)
 
 
 def wait_for_objects(namespace: str | None, kind: str, label_selector: str, predicate: ObjectsPredicate,
-                     *, description: str, api_version: str = "v1", timeout: float = DEFAULT_TIMEOUT,
+                     *, description: str, api_version: str = "v1", timeout: float = POD_START,
                      api: client.ApiClient | None = None) -> KubeObjects:
-    """Wait until predicate(all objects matching label_selector, as dicts) holds; return them.
+    """Wait until predicate(all objects matching label_selector) holds; return them.
 
     For objects with generated names, e.g. a Service's EndpointSlices
     (label_selector="kubernetes.io/service-name=web").
@@ -180,90 +231,6 @@ def wait_for_objects(namespace: str | None, kind: str, label_selector: str, pred
     found = _wait(source, predicate, what=what, description=description, timeout=timeout,
                   summarize=lambda objs: f"{len(objs)} found", report=report)
     return KubeObjects(found, kind)
-
-
-def wait_for_pod(namespace: str, name: str, predicate: PodPredicate, *, description: str,
-                 timeout: float = DEFAULT_TIMEOUT, api: client.ApiClient | None = None) -> client.V1Pod:
-    """Wait until predicate(pod) holds (it may raise WaitFailed to give up early); return the pod."""
-    api = api or connect()
-    source = _ApiSource(api, resource_for(api, "v1", "Pod"), namespace, name=name)
-    to_pod = _PodDecoder(api)
-
-    def report(last: list[RawObject]) -> tuple[str, str | None]:
-        pod = to_pod(_only(last))
-        return collect_pod_report(namespace, pod, api=api), hint_for_pod(pod)
-
-    found = _wait(source, lambda objs: bool(objs) and predicate(to_pod(objs[0])),
-                  what=f"pod/{name} in namespace {namespace}", description=description,
-                  timeout=timeout, summarize=lambda objs: summarize_pod(to_pod(_only(objs))),
-                  report=report)
-    return to_pod(found[0])
-
-
-def wait_for_ready(namespace: str, name: str, *, timeout: float = DEFAULT_TIMEOUT,
-                   api: client.ApiClient | None = None) -> client.V1Pod:
-    """Wait until the pod is Running with its Ready condition True."""
-    def ready(pod: client.V1Pod) -> bool:
-        _give_up_if_finished(pod, "ready")
-        return pod.status.phase == "Running" and _condition(pod, "Ready") == "True"
-    return wait_for_pod(namespace, name, ready, description="ready", timeout=timeout, api=api)
-
-
-def wait_for_not_ready(namespace: str, name: str, *, timeout: float = DEFAULT_TIMEOUT,
-                       api: client.ApiClient | None = None) -> client.V1Pod:
-    """Wait until the pod's Ready condition is False (e.g. a readiness probe started failing)."""
-    return wait_for_pod(namespace, name, lambda pod: _condition(pod, "Ready") == "False",
-                        description="not ready", timeout=timeout, api=api)
-
-
-def wait_for_phase(namespace: str, name: str, phase: str, *, timeout: float = DEFAULT_TIMEOUT,
-                   api: client.ApiClient | None = None) -> client.V1Pod:
-    """Wait until the pod's phase is phase (Pending, Running, Succeeded or Failed)."""
-    def reached(pod: client.V1Pod) -> bool:
-        if pod.status.phase == phase:
-            return True
-        _give_up_if_finished(pod, f"in phase {phase}")
-        return False
-    return wait_for_pod(namespace, name, reached, description=f"in phase {phase}",
-                        timeout=timeout, api=api)
-
-
-def wait_for_condition(namespace: str, name: str, condition_type: str, status: str = "True", *,
-                       timeout: float = DEFAULT_TIMEOUT,
-                       api: client.ApiClient | None = None) -> client.V1Pod:
-    """Wait until the pod has condition condition_type with the given status."""
-    wanted = f"{condition_type}={status}"
-
-    def holds(pod: client.V1Pod) -> bool:
-        if _condition(pod, condition_type) == status:
-            return True
-        _give_up_if_finished(pod, wanted)
-        return False
-    return wait_for_pod(namespace, name, holds, description=wanted, timeout=timeout, api=api)
-
-
-def wait_for_restarts(namespace: str, name: str, at_least: int = 1, *, container: str | None = None,
-                      timeout: float = DEFAULT_TIMEOUT,
-                      api: client.ApiClient | None = None) -> client.V1Pod:
-    """Wait until the pod's containers (or just `container`) restarted at least at_least times."""
-    which = f"container {container}" if container else "its containers"
-    description = f"restarted at least {at_least} time{'s' * (at_least != 1)} ({which})"
-
-    def restarted(pod: client.V1Pod) -> bool:
-        statuses = [cs for cs in pod.status.container_statuses or []
-                    if container is None or cs.name == container]
-        if sum(cs.restart_count for cs in statuses) >= at_least:
-            return True
-        _give_up_if_finished(pod, "restarted")
-        return False
-    return wait_for_pod(namespace, name, restarted, description=description, timeout=timeout, api=api)
-
-
-def wait_for_deletion(namespace: str | None, name: str, *, kind: str = "Pod", api_version: str = "v1",
-                      timeout: float = DEFAULT_TIMEOUT, api: client.ApiClient | None = None) -> None:
-    """Wait until the object is gone (returns at once if it does not exist)."""
-    wait_for_object(namespace, kind, name, lambda obj: obj is None, description="deleted",
-                    api_version=api_version, timeout=timeout, api=api)
 
 
 def _wait(source: ObjectSource, satisfied: Callable[[list[RawObject]], bool], *, what: str,
@@ -290,33 +257,3 @@ def _wait(source: ObjectSource, satisfied: Callable[[list[RawObject]], bool], *,
 def _status_json(kind: str, objects: list[RawObject]) -> str:
     return "\n".join(f"{kind.lower()}/{(o.get('metadata') or {}).get('name')} status "
                      + json.dumps(o.get("status"), indent=2, default=str) for o in objects)
-
-
-def _give_up_if_finished(pod: client.V1Pod, goal: str) -> None:
-    if pod.status.phase in TERMINAL_PHASES:
-        raise WaitFailed(f"it has {pod.status.phase.lower()} (phase {pod.status.phase}) "
-                         f"and a finished pod never becomes {goal} again")
-
-
-def _condition(pod: client.V1Pod, condition_type: str) -> str | None:
-    for c in (pod.status.conditions if pod.status else None) or []:
-        if c.type == condition_type:
-            return c.status
-    return None
-
-
-class _PodDecoder:
-    """Raw pod dicts → V1Pod models, remembering the last one (predicates see each state once)."""
-
-    def __init__(self, api: client.ApiClient) -> None:
-        self.api = api
-        self._raw: RawObject | None = None
-        self._pod: client.V1Pod | None = None
-
-    def __call__(self, raw: RawObject | None) -> client.V1Pod | None:
-        if raw is None:
-            return None
-        if raw is not self._raw:
-            self._raw, self._pod = raw, self.api.deserialize(json.dumps(raw), "V1Pod",
-                                                             "application/json")
-        return self._pod

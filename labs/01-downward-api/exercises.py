@@ -9,9 +9,7 @@ and every solution passes it.
 
 from __future__ import annotations
 
-from podlab.assertions import expect_equal, expect_line, expect_same, expect_true
-from podlab.exercises import Exercise
-from podlab.images import LAB_IMAGE
+from podlab import LAB_IMAGE, Exercise, expect_equal, expect_line, expect_same, expect_true
 
 READY_TIMEOUT = 60.0
 
@@ -32,8 +30,7 @@ def _ready_pod(lab, answer: str, name: str):
 
 def _env(lab, pod: str, variable: str) -> str:
     """A variable of the container's environment ('' when unset), as a fresh process sees it."""
-    # `echo` under sh rather than printenv: not every busybox build has printenv.
-    return lab.exec(pod, f'echo "${variable}"').stdout.rstrip("\n")
+    return lab.env(pod).get(variable, "")
 
 
 def _env_source(pod, variable: str):

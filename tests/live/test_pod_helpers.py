@@ -7,7 +7,9 @@ import time
 import uuid
 
 import pytest
+from kubernetes import client
 
+import podlab
 from podlab.errors import PodlabError
 from podlab.images import LAB_IMAGE, NODE_SHARE_DIR
 from podlab.waiting import WaitFailed, WaitTimeout, wait_for_objects
@@ -212,3 +214,95 @@ spec: {selector: {app: backend}, ports: [{port: 80}]}
                               api_version="discovery.k8s.io/v1", timeout=60, api=lab.api)
     assert {s["metadata"]["labels"]["kubernetes.io/service-name"] for s in slices} == {"backend"}
     assert repr(slices) == "1 endpointslice object"
+
+
+# -- Lab.wait with condition values ---------------------------------------------------------------
+
+TRAP = "trap 'exit 0' TERM; "  # PID 1 gets no default SIGTERM handling: exit at once when deleted
+
+
+def test_wait_ready_then_deleted_returns_the_pod_then_none(lab):
+    lab.apply(pod("waiter", TRAP + "sleep 3600 & wait"))
+    ready = lab.wait("waiter", podlab.ready, timeout=60)
+    assert isinstance(ready, podlab.KubeObject) and repr(ready) == "pod/waiter"
+    assert ready.status.phase == "Running" and ready["status"]["phase"] == "Running"
+    assert isinstance(lab.pod("waiter"), podlab.KubeObject) and isinstance(lab.get("Pod", "waiter"), podlab.KubeObject)
+    client.CoreV1Api(lab.api).delete_namespaced_pod("waiter", lab.namespace)
+    assert lab.wait("waiter", podlab.deleted, timeout=30) is None
+
+
+def test_wait_for_phase_succeeded_and_termination_reasons(lab):
+    lab.apply(pod("job", "echo done", restart="Never"))
+    done = lab.wait("job", podlab.in_phase("Succeeded"), timeout=60)
+    assert done.status.phase == "Succeeded"
+    lab.wait("job", podlab.terminated("Completed", exit_code=0), timeout=5)
+    started = time.monotonic()
+    with pytest.raises(WaitFailed) as caught:
+        lab.wait("job", podlab.terminated("OOMKilled"), timeout=60)
+    assert time.monotonic() - started < 10 and not isinstance(caught.value, WaitTimeout)
+    assert ("will never be terminated with reason OOMKilled: it has succeeded (phase Succeeded) and its "
+            "containers ended otherwise (app: exit code 0 (Completed))") in caught.value.message
+
+
+def test_wait_for_a_restart_and_an_error_termination(lab):
+    lab.apply(pod("crasher", "echo crashing; exit 3", extra=ready_when("false")))
+    restarted = lab.wait("crasher", podlab.restarted(at_least=1), timeout=60)
+    assert restarted.status.container_statuses[0].restart_count >= 1
+    ended = lab.wait("crasher", podlab.terminated("Error", exit_code=3), timeout=30)
+    assert ended.status.container_statuses[0].last_state.terminated.exit_code == 3
+
+
+def test_wait_for_unschedulable_and_the_report_of_a_pod_that_never_starts(lab):
+    lab.apply(pod("nowhere", TRAP + "sleep 3600 & wait",
+                  extra="  nodeSelector: {podlab.dev/no-such-node: \"true\"}\n"))
+    stuck = lab.wait("nowhere", podlab.unschedulable, timeout=30)
+    assert stuck.spec.node_name is None
+    with pytest.raises(WaitTimeout) as caught:
+        lab.wait("nowhere", podlab.ready, timeout=2)
+    assert "PodScheduled  False  Unschedulable" in caught.value.message
+    assert caught.value.hint.startswith("The scheduler found no node for the pod")
+
+
+def test_exec_until_returns_the_seconds_waited_and_shows_the_last_output_on_timeout(lab):
+    lab.apply(pod("flag", TRAP + "sleep 2; touch /tmp/flag; sleep 3600 & wait"))
+    lab.wait("flag", podlab.in_phase("Running"), timeout=60)
+    waited = lab.exec_until("flag", "test -f /tmp/flag", timeout=30)
+    assert 0.0 <= waited < 30
+    assert lab.exec_until("flag", ["test", "-f", "/tmp/flag"], timeout=5) < 2  # true at once
+    started = time.monotonic()
+    with pytest.raises(WaitTimeout) as caught:
+        lab.exec_until("flag", "echo still trying; echo no >&2; exit 4", timeout=2)
+    assert time.monotonic() - started < 8
+    text = caught.value.message
+    assert text.startswith("Timed out after 2s waiting for `echo still trying; echo no >&2; exit 4` to succeed in "
+                           f"pod {lab.namespace}/flag:")
+    assert "the last exited with code 4" in text and "stdout | still trying" in text and "stderr | no" in text
+
+
+def test_env_and_check(lab):
+    lab.apply(pod("envy", TRAP + "sleep 3600 & wait").replace(
+        "    command:", "    env:\n    - {name: GREETING, value: \"a=b\\nsecond line\"}\n    command:"))
+    lab.wait("envy", podlab.ready, timeout=60)
+    environment = lab.env("envy")
+    assert environment["GREETING"] == "a=b\nsecond line"
+    assert environment["HOSTNAME"] == "envy" and "KUBERNETES_SERVICE_HOST" in environment
+    assert lab.exec("envy", "true").check().exit_code == 0
+    with pytest.raises(PodlabError, match=r"`cat /nope` in pod .*/envy exited with code 1: cat: can't open '/nope'"):
+        lab.exec("envy", "cat /nope").check()
+
+
+def test_a_resource_quota_rejection_is_an_api_rejected_403_with_its_hint(lab):
+    lab.apply("""
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: no-pods}
+spec: {hard: {pods: "0"}}
+""")
+    lab.wait("no-pods", podlab.satisfies(lambda q: "pods" in (q.get("status") or {}).get("hard", {}), "counted"),
+             kind="ResourceQuota", timeout=30)
+    with pytest.raises(podlab.ApiRejected) as caught:
+        lab.apply(pod("refused", "sleep 1"))
+    print(caught.value)
+    assert (caught.value.code, caught.value.reason) == (403, "Forbidden")
+    assert 'pods "refused" is forbidden: exceeded quota: no-pods' in caught.value.message
+    assert caught.value.hint.startswith("A ResourceQuota in the namespace refused it")

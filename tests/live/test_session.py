@@ -109,3 +109,32 @@ def test_open_lab_says_which_cluster_it_connected_to(live_cluster, capsys):
         f"lab t-announce: namespace podlab-t-announce on context {chosen.context} "
         f"({chosen.provider} provider), Kubernetes {server_version(live_cluster)}")
     assert lab.server_version.startswith("v1.37.")
+
+
+def test_deferred_undos_run_last_first_even_when_the_lab_fails(live_cluster):
+    undone = []
+    with pytest.raises(RuntimeError, match="cell failed"):
+        with open_lab("t-defer") as lab:
+            lab.defer(lambda: undone.append("first"))
+            lab.defer(lambda: undone.append("second"))
+            raise RuntimeError("cell failed")
+    assert undone == ["second", "first"]
+    assert namespace(live_cluster, "podlab-t-defer") is None
+
+
+def test_keep_namespaces_keeps_a_failed_labs_namespace_only(live_cluster, monkeypatch, capsys):
+    monkeypatch.setenv("PODLAB_KEEP_NAMESPACES", "1")
+    with open_lab("t-keep-ok"):
+        pass
+    assert namespace(live_cluster, "podlab-t-keep-ok") is None  # no failure: deleted as always
+    with pytest.raises(RuntimeError):
+        with open_lab("t-keep") as lab:
+            watcher = lab._reaper._process
+            raise RuntimeError("cell failed")
+    try:
+        assert namespace(live_cluster, "podlab-t-keep") is not None
+        assert watcher.poll() == 0  # dismissed: it must not delete the kept namespace either
+        err = capsys.readouterr().err
+        assert "kept namespace podlab-t-keep of the failed lab" in err and "`podlab clean`" in err
+    finally:
+        assert sweep_labs(["t-keep"]) == ["podlab-t-keep"]

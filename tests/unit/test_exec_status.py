@@ -7,7 +7,7 @@ import json
 import pytest
 
 from podlab.errors import PodlabError
-from podlab.pods import exit_code_from_status
+from podlab.pods import ExecResult, exit_code_from_status
 
 
 def test_success_is_exit_code_zero():
@@ -44,3 +44,25 @@ def test_container_not_running_suggests_waiting_for_it():
 def test_missing_status_is_an_error():
     with pytest.raises(PodlabError, match="without reporting an exit status"):
         exit_code_from_status("", ["true"])
+
+
+def test_check_returns_the_result_when_the_command_succeeded():
+    ok = ExecResult("out\n", "", 0, command="true", where="pod ns/demo")
+    assert ok.check() is ok
+
+
+def test_check_raises_with_command_exit_code_and_stderr():
+    failed = ExecResult("", "grep: /etc/podinfo/labels: No such file or directory\n", 2,
+                        command="grep -q zone /etc/podinfo/labels", where="pod ns/demo (container app)")
+    with pytest.raises(PodlabError) as caught:
+        failed.check()
+    assert caught.value.message == ("`grep -q zone /etc/podinfo/labels` in pod ns/demo (container app) exited "
+                                    "with code 2: grep: /etc/podinfo/labels: No such file or directory")
+    assert "stderr" in caught.value.hint
+    with pytest.raises(PodlabError, match="busybox"):
+        ExecResult("", "sh: curl: not found\n", 127, command="curl x").check()
+
+
+def test_results_compare_and_show_as_stdout_stderr_exit_code():
+    assert ExecResult("a", "", 0, command="echo a") == ExecResult("a", "", 0)
+    assert repr(ExecResult("a", "", 0, command="echo a")) == "ExecResult(stdout='a', stderr='', exit_code=0)"

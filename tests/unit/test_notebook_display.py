@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kubernetes import client
 
-from podlab.notebook import pod_line
-from podlab.waiting import KubeObject, KubeObjects
+from podlab.podstate import pod_line
+from podlab.objects import KubeObject, KubeObjects
 
 
 def test_pod_line_shows_name_phase_and_readiness_only():
