@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -110,9 +109,3 @@ def user_kubeconfig(admin_conf: str) -> str:
             context["name"] = L.CLUSTER_NAME
     config["current-context"] = L.CLUSTER_NAME
     return yaml.safe_dump(config, sort_keys=False)
-
-
-def server_version_line(text: str) -> str | None:
-    """The `Server Version: vX.Y.Z` of `kubectl version` output."""
-    match = re.search(r"Server Version: (v\S+)", text)
-    return match.group(1) if match else None
