@@ -218,18 +218,28 @@ def _pod_cgroup_tops() -> list[Path]:
     return tops
 
 
+def _pod_pids() -> list[int]:
+    """Every process in the kubelet's pod cgroups."""
+    pids: set[int] = set()
+    for top in _pod_cgroup_tops():
+        for procs in top.rglob("cgroup.procs"):
+            try:
+                pids.update(int(p) for p in procs.read_text().split())
+            except OSError:
+                pass
+    return sorted(pids)
+
+
+def _runtime_markers(layout: Layout) -> tuple[str, ...]:
+    """What the command line of containerd, its shims and podlab's binaries contains."""
+    return (str(layout.containerd_socket), str(layout.state) + "/", str(L.binaries_dir("", "").parent) + "/")
+
+
 def kill_pod_processes() -> int:
     """Kill every process in the kubelet's pod cgroups and remove those cgroups."""
     killed = 0
     for _attempt in range(50):
-        pids = []
-        for top in _pod_cgroup_tops():
-            for procs in top.rglob("cgroup.procs"):
-                try:
-                    pids += [int(p) for p in procs.read_text().split()]
-                except OSError:
-                    pass
-        pids = sorted(set(pids))
+        pids = _pod_pids()
         if not pids:
             break
         killed += len(pids)
@@ -250,14 +260,8 @@ def kill_pod_processes() -> int:
 
 def kill_cluster_processes(layout: Layout) -> int:
     """SIGKILL every process of the cluster at once, pods included, as a crash would; returns how many."""
-    pids = set(_our_processes(layout, ("podlab.cluster.local.keeper", str(layout.containerd_socket),
-                                       str(layout.state) + "/", str(L.binaries_dir("", "").parent) + "/")))
-    for top in _pod_cgroup_tops():
-        for procs in top.rglob("cgroup.procs"):
-            try:
-                pids.update(int(p) for p in procs.read_text().split())
-            except OSError:
-                pass
+    pids = set(_our_processes(layout, ("podlab.cluster.local.keeper", *_runtime_markers(layout))))
+    pids.update(_pod_pids())
     _kill(sorted(pids), signal.SIGKILL)
     _gone(sorted(pids), 5)
     return len(pids)
@@ -270,8 +274,7 @@ def stop_processes(layout: Layout) -> None:
     if not _gone(keepers, 20):
         _kill(keepers, signal.SIGKILL)
     kill_pod_processes()
-    markers = (str(layout.containerd_socket), str(layout.state) + "/", str(L.binaries_dir("", "").parent) + "/")
-    ours = _our_processes(layout, markers)
+    ours = _our_processes(layout, _runtime_markers(layout))
     _kill(ours, signal.SIGKILL)
     _gone(ours, 5)
 
