@@ -29,7 +29,10 @@ from .waiting import wait_for_deletion
 FIELD_MANAGER = "podlab"
 
 Manifest = Union[str, "os.PathLike[str]", Mapping[str, Any], Sequence[Mapping[str, Any]]]
-"""YAML text (one or more documents), a path to a YAML file, an object dict, or a list of them."""
+"""YAML text, a path to a YAML file (a Path, or a one-line string ending in .yaml/.yml/.json,
+as with `kubectl apply -f`), an object dict, or a list of them."""
+
+_FILE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class AppliedObjects(list):
@@ -49,6 +52,8 @@ def object_ref(obj: Mapping[str, Any]) -> str:
 
 def load_manifests(source: Manifest) -> list[dict[str, Any]]:
     """Parse a manifest into object dicts (copies), skipping empty documents and unrolling Lists."""
+    if is_manifest_path(source):
+        source = Path(source)  # type: ignore[arg-type]
     if isinstance(source, os.PathLike):
         path = Path(source)
         try:
@@ -73,6 +78,25 @@ def load_manifests(source: Manifest) -> list[dict[str, Any]]:
             continue
         objects.append(_checked(doc, number))
     return objects
+
+
+def is_manifest_path(source: object) -> bool:
+    """Whether source names a manifest file rather than holding YAML text."""
+    if isinstance(source, os.PathLike):
+        return True
+    return (isinstance(source, str) and "\n" not in source.strip()
+            and source.strip().lower().endswith(_FILE_SUFFIXES))
+
+
+def manifest_listing(path: "str | os.PathLike[str]", namespace: str) -> str:
+    """A manifest file as a reader should see it: the kubectl command that applies it, then the file."""
+    file = Path(path)
+    try:
+        text = file.read_text()
+    except FileNotFoundError:
+        raise PodlabError(f"No manifest file at {file}.",
+                          hint="Paths are relative to the notebook's folder.") from None
+    return f"$ kubectl apply --server-side -n {namespace} -f {file.as_posix()}\n\n{text.rstrip()}\n"
 
 
 def apply(namespace: str, source: Manifest, *,
@@ -161,7 +185,7 @@ def _parse_yaml(text: str, *, origin: str) -> list[Any]:
 
 def _checked(doc: Any, number: int) -> dict[str, Any]:
     if not isinstance(doc, Mapping):
-        hint = ("A file path given as a string is read as YAML: pass Path('…') instead."
+        hint = ("A file name must end in .yaml, .yml or .json to be read as a file."
                 if isinstance(doc, str) else "Each YAML document must be one object (a mapping).")
         raise PodlabError(f"Manifest document {number} is a {type(doc).__name__}, not a Kubernetes "
                           f"object: {str(doc)[:60]!r}", hint=hint)

@@ -162,17 +162,21 @@ class Lab:
     # -- objects -----------------------------------------------------------------------------
 
     def apply(self, manifest: Manifest) -> AppliedObjects:
-        """Server-side apply a manifest (YAML text, Path, dict or list) into the lab."""
+        """Server-side apply a manifest (a file path, YAML text, dict or list) into the lab."""
         applied = manifests.apply(self.namespace, manifest, api=self.api)
         for obj in applied:
             if obj["metadata"].get("namespace") != self.namespace:  # the namespace won't take it along
                 self.defer(functools.partial(manifests.delete, self.namespace, obj, wait=False, api=self.api))
         return applied
 
+    def show(self, path: str | os.PathLike[str]) -> None:
+        """Print a manifest file and the kubectl command that applies it in this lab."""
+        print(manifests.manifest_listing(path, self.namespace), end="")
+
     def delete(self, target: str | Manifest, *, kind: str = "Pod", api_version: str = "v1",
                grace_period: int | None = None, timeout: float = DELETION) -> list[str]:
         """Delete a pod by name (or kind/api_version), or what a manifest describes; wait until gone."""
-        if isinstance(target, str) and _POD_NAME.match(target):
+        if isinstance(target, str) and _POD_NAME.match(target) and not manifests.is_manifest_path(target):
             target = {"apiVersion": api_version, "kind": kind, "metadata": {"name": target}}
         return manifests.delete(self.namespace, target, grace_period=grace_period,
                                 timeout=timeout, api=self.api)

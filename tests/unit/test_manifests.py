@@ -9,7 +9,7 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from podlab.errors import PodlabError
-from podlab.manifests import AppliedObjects, apply_error, load_manifests
+from podlab.manifests import manifest_listing, AppliedObjects, apply_error, load_manifests
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "demo"}}
 TWO_DOCS = """
@@ -50,10 +50,26 @@ def test_list_kind_is_unrolled():
     assert names(load_manifests({"apiVersion": "v1", "kind": "List", "items": [POD]})) == ["Pod/demo"]
 
 
-def test_string_that_is_a_file_name_points_to_path():
+def test_one_line_string_ending_in_yaml_is_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    (tmp_path / "objects.yaml").write_text(TWO_DOCS)
+    monkeypatch.chdir(tmp_path)
+    assert names(load_manifests("objects.yaml")) == ["ConfigMap/settings", "Pod/demo"]
+    with pytest.raises(PodlabError, match="No manifest file at missing.yml"):
+        load_manifests("missing.yml")
+
+
+def test_a_bare_word_is_not_taken_for_a_file():
     with pytest.raises(PodlabError) as caught:
-        load_manifests("pod.yaml")
-    assert "Path(" in caught.value.hint
+        load_manifests("pod")
+    assert ".yaml" in caught.value.hint
+
+
+def test_manifest_listing_shows_the_kubectl_command_then_the_file(tmp_path: Path):
+    file = tmp_path / "objects.yaml"
+    file.write_text(TWO_DOCS)
+    listing = manifest_listing(file, "podlab-ch01")
+    assert listing.splitlines()[0] == f"$ kubectl apply --server-side -n podlab-ch01 -f {file.as_posix()}"
+    assert listing.endswith(TWO_DOCS.rstrip() + "\n")
 
 
 def test_missing_identity_fields_are_named():

@@ -1,0 +1,33 @@
+"""Every manifest file beside a chapter or lab is one a reader can `kubectl apply -f` as it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from podlab.images import LAB_IMAGE
+from podlab.manifests import load_manifests
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = sorted([*ROOT.glob("book/*/*.yaml"), *ROOT.glob("labs/*/*.yaml")])
+
+
+def containers(obj: dict) -> list[dict]:
+    spec = obj.get("spec") or {}
+    return [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+
+
+def test_there_are_manifest_files():
+    assert FILES, "no manifest files found under book/ or labs/"
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_manifest_loads_and_uses_the_lab_image(path: Path):
+    objects = load_manifests(path)
+    assert objects, f"{path} holds no object"
+    for obj in objects:
+        assert "namespace" not in obj["metadata"], f"{path}: the lab chooses the namespace"
+        for container in containers(obj):
+            assert container["image"] == LAB_IMAGE, f"{path}: {container['name']} uses {container['image']}"
+            assert container.get("imagePullPolicy") == "IfNotPresent", f"{path}: {container['name']}"
