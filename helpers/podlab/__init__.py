@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     # the session and what it returns
-    "open_lab": "session", "Lab": "session", "sweep_labs": "session",
+    "open_lab": "session", "Lab": "session", "sweep_labs": "session", "lab_namespaces": "session",
     "KubeObject": "objects", "KubeObjects": "objects", "ExecResult": "pods",
     # waiting: Lab.wait(name, condition) and the conditions
     "WaitCondition": "conditions", "ready": "conditions", "not_ready": "conditions",
@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     from .nodefiles import read_node_file
     from .objects import KubeObject, KubeObjects
     from .pods import ExecResult, exec_in_pod, exec_until, logs, read_file
-    from .session import Lab, open_lab, sweep_labs
+    from .session import Lab, lab_namespaces, open_lab, sweep_labs
     from .timeouts import DELETION, EXEC, EXEC_UNTIL, POD_START
     from .waiting import (wait_for_condition, wait_for_deletion, wait_for_not_ready, wait_for_object,
                           wait_for_objects, wait_for_phase, wait_for_pod, wait_for_ready,

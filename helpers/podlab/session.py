@@ -195,6 +195,24 @@ class Lab:
         """The pod as the API server has it now."""
         return self.get("Pod", name)
 
+    def recreate_until(self, manifest: Manifest, pod: str, test: Callable[[KubeObject], bool], *,
+                       description: str, attempts: int = 3, timeout: float = POD_START) -> int:
+        """Apply manifest and wait until pod is Ready; while test(pod) fails, delete the pod and
+        apply again (at most attempts times); return the attempts used.
+
+        For what is fixed when a container starts but may lag the API server: Service variables
+        come from the kubelet's own Service watch, so a pod created right after its Service can
+        start without them (upstream's conformance test retries the same way).
+        """
+        for attempt in range(1, attempts + 1):
+            self.apply(manifest)
+            if test(self.wait(pod, ready, timeout=timeout)):
+                return attempt
+            if attempt < attempts:
+                self.delete(pod)
+        raise PodlabError(f"pod/{pod} did not start {description} in {attempts} attempts.",
+                          hint="Look at what the container got: lab.env(pod); and at lab.events(pod).")
+
     # -- waits -------------------------------------------------------------------------------
     # Each returns the state that satisfied it, a KubeObject. In a notebook a pod displays
     # as one stable line, because a trailing `;` does not hide a cell's result under nbval
@@ -295,9 +313,12 @@ def open_lab(name: str, *, kubeconfig: Path | None = None) -> Lab:
     return Lab(name, kubeconfig=kubeconfig).open()
 
 
-def sweep_labs(names: Iterable[str] | None = None, *, kubeconfig: Path | None = None) -> list[str]:
-    """Delete every podlab lab namespace (or only those of the named labs); return their names."""
-    api = connect(kubeconfig)
+def lab_namespaces(names: Iterable[str] | None = None, *, kubeconfig: Path | None = None) -> list[str]:
+    """The lab namespaces that exist now (all of them, or only those of the named labs)."""
+    return _lab_namespaces(connect(kubeconfig), names)
+
+
+def _lab_namespaces(api: client.ApiClient, names: Iterable[str] | None) -> list[str]:
     selector = f"{MANAGED_BY}=podlab"
     if names is not None:
         selector += f",{LAB_LABEL} in ({','.join(sorted(names))})"
@@ -305,7 +326,13 @@ def sweep_labs(names: Iterable[str] | None = None, *, kubeconfig: Path | None = 
         listing = client.CoreV1Api(api).list_namespace(label_selector=selector)
     except ApiException as e:
         raise api_error(e, "listing lab namespaces") from None
-    found = sorted(ns.metadata.name for ns in listing.items)
+    return sorted(ns.metadata.name for ns in listing.items)
+
+
+def sweep_labs(names: Iterable[str] | None = None, *, kubeconfig: Path | None = None) -> list[str]:
+    """Delete every podlab lab namespace (or only those of the named labs); return their names."""
+    api = connect(kubeconfig)
+    found = _lab_namespaces(api, names)
     with LiveStatus("deleting lab namespaces"):
         _delete_namespaces(api, found)
     return found
