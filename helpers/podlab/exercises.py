@@ -6,6 +6,12 @@ module level; load_exercises() finds them. In a notebook:
     ex.show_task()            # what to do, and the starter to copy
     ex.check(lab, answer)     # applies the answer in the lab and checks live behaviour
     ex.hint()                 # the next hint
+    ex.show_solution()        # prints one working answer (never applies it)
+
+A starter or solution is usually manifest text (read from a YAML file beside the lab); a
+predict-then-observe exercise uses a dict of predictions instead. Every exercise names the
+failure its starter must produce (starter_fails_with), and tests/live/test_exercises.py
+proves on a live cluster that the starter fails with exactly that and the solution passes.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
 
 from .errors import PodlabError
@@ -31,21 +37,32 @@ EXERCISE_FILE = "exercises.py"
 @dataclass(eq=False)
 class Exercise:
     """One exercise. verify(lab, answer) applies the answer and asserts; it raises AssertionError
-    (or PodlabError) when the answer does not do what the task asks."""
+    (or PodlabError) when the answer does not do what the task asks.
+
+    starter_fails_with is a piece of the message verify() raises on the starter: the reason
+    the starter is meant to fail (say, "does not resolve"), so that a starter failing for
+    some other reason (a typo in its YAML, a pod that never starts) is caught by the tests.
+    """
 
     id: str
     title: str
     task: str
-    starter: str
-    solution: str = field(repr=False)
+    starter: Any  # manifest text, or a dict of predictions
+    solution: Any = field(repr=False)
     hints: list[str]
-    verify: Callable[[Lab, str], None] = field(repr=False)
+    starter_fails_with: str
+    verify: Callable[[Lab, Any], None] = field(repr=False)
     hints_shown: int = field(default=0, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.starter_fails_with, str) or not self.starter_fails_with.strip():
+            raise PodlabError(f"Exercise {self.id}: starter_fails_with must name the failure the "
+                              "starter is meant to produce (a piece of its message).")
 
     def show_task(self) -> None:
         """Print the task and the starter to copy into the answer cell."""
         print(f"Exercise {self.id}: {self.title}\n\n{self.task.strip()}\n\n"
-              f"Starter:\n{self.starter.strip()}")
+              f"Starter:\n{render(self.starter)}")
 
     def hint(self) -> None:
         """Print the next hint (they build on each other)."""
@@ -56,10 +73,10 @@ class Exercise:
         print(f"Hint {self.hints_shown}/{len(self.hints)}: {self.hints[self.hints_shown - 1]}")
 
     def show_solution(self) -> None:
-        """Print one working answer."""
-        print(self.solution.strip())
+        """Print one working answer (it is not applied: ex.check(lab, ex.solution) checks it)."""
+        print(render(self.solution))
 
-    def check(self, lab: Lab, answer: str) -> None:
+    def check(self, lab: Lab, answer: Any) -> None:
         """Try the answer in the lab and print whether it solves the exercise (a wrong answer never raises)."""
         self.reset(lab, answer)
         try:
@@ -71,8 +88,10 @@ class Exercise:
             return
         print(f"🎉 Exercise {self.id} solved")
 
-    def reset(self, lab: Lab, answer: str) -> None:
+    def reset(self, lab: Lab, answer: Any) -> None:
         """Delete what a previous attempt at this answer created, so it can be applied afresh."""
+        if not isinstance(answer, str):
+            return  # predictions, not a manifest: verify() starts from a clean state itself
         try:
             objects = load_manifests(answer)
         except PodlabError:
@@ -105,6 +124,13 @@ def _import(file: Path):
     sys.modules[name] = module  # dataclasses and pickling look modules up by name
     spec.loader.exec_module(module)
     return module
+
+
+def render(value: Any) -> str:
+    """A starter or solution as the reader should copy it: manifest text as it is, a dict as Python."""
+    if isinstance(value, dict):
+        return "{\n" + "".join(f"    {key!r}: {item!r},\n" for key, item in value.items()) + "}"
+    return str(value).strip()
 
 
 def _indent(text: str) -> str:

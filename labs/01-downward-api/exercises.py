@@ -4,7 +4,7 @@ Each exercise gives a pod manifest to edit. Its check applies the reader's manif
 lab's namespace, waits for the pod, and asserts what the container really sees: file
 contents, file modes and environment variables read with `kubectl exec`-style calls.
 tests/live/test_exercises.py proves on a live cluster that every starter fails its check
-and every solution passes it.
+for the intended reason (starter_fails_with) and every solution passes it.
 """
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ Keep the pod's name, labels and annotations as they are.""",
         "The two new items are `path: labels` with `fieldPath: metadata.labels` and "
         "`path: annotations` with `fieldPath: metadata.annotations`.",
     ],
+    starter_fails_with="ls /etc/podinfo: expected a line 'labels'",
     verify=_verify_labels,
 )
 
@@ -192,6 +193,7 @@ in: the variables must still follow the limits).""",
         "to a whole number, which is how 500m turns into 1.",
         "Add `divisor: 1m` under the CPU resourceFieldRef and `divisor: 1Mi` under the memory one.",
     ],
+    starter_fails_with="$CPU_LIMIT_MILLICORES: expected '500'; observed '1'",
     verify=_verify_limits,
 )
 
@@ -259,6 +261,7 @@ is scheduled, so they cannot be typed into the manifest).""",
         "These two fields exist only as environment variables: a downwardAPI volume item "
         "with `spec.nodeName` or `status.podIP` is rejected by the API server.",
     ],
+    starter_fails_with="$POD_IP holds the node's IP (status.hostIP)",
     verify=_verify_where,
 )
 
@@ -329,5 +332,6 @@ runs as root, the files' owner, so it can still read them.""",
         "Add `defaultMode: 0400` under `downwardAPI:` (or `mode: 0400` on both items). "
         "Careful: `400` without the zero is decimal 400, which is 0620 in octal.",
     ],
+    starter_fails_with="(stat -L -c %a): expected '400'; observed '644'",
     verify=_verify_private,
 )

@@ -1,4 +1,5 @@
-"""Every exercise under labs/ (and the example fixture) is live-proven: the starter fails, the solution passes."""
+"""Every exercise under labs/ (and the example fixture) is live-proven: the starter fails for the
+intended reason (its message contains the exercise's starter_fails_with), the solution passes."""
 
 from __future__ import annotations
 
@@ -22,10 +23,14 @@ def lab_name(exercise_id: str, suffix: str) -> str:
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
-def test_starter_fails(live_cluster, exercise):
+def test_starter_fails_for_the_intended_reason(live_cluster, exercise):
     with open_lab(lab_name(exercise.id, "starter")) as lab:
-        with pytest.raises((AssertionError, PodlabError)):
+        with pytest.raises((AssertionError, PodlabError)) as failure:
             exercise.verify(lab, exercise.starter)
+    message = str(failure.value)
+    assert exercise.starter_fails_with in message, (
+        f"the starter of {exercise.id} failed, but not for the intended reason "
+        f"({exercise.starter_fails_with!r}):\n{message}")
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)

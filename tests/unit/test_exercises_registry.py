@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from podlab.errors import PodlabError
-from podlab.exercises import Exercise, load_exercises
+from podlab.exercises import Exercise, load_exercises, render
 
 MODULE = '''
 from podlab.assertions import expect_equal
@@ -18,10 +18,14 @@ def _verify(lab, answer):
     expect_equal("answer", answer.strip(), "42")
 
 FIRST = Exercise(id="{first}", title="The answer", task="Give the answer.", starter="0",
-                 solution="42", hints=["It is a number.", "Six times seven."], verify=_verify)
+                 solution="42", hints=["It is a number.", "Six times seven."],
+                 starter_fails_with="answer: expected", verify=_verify)
 SECOND = Exercise(id="second", title="Again", task="Again.", starter="0", solution="42",
-                  hints=[], verify=_verify)
+                  hints=[], starter_fails_with="answer: expected", verify=_verify)
 '''
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB_EXERCISES = load_exercises(ROOT / "labs")
 
 
 def write(directory: Path, first: str = "first") -> Path:
@@ -65,3 +69,34 @@ def test_task_shows_title_task_and_starter_but_repr_hides_the_solution(tmp_path,
     ex.show_task()
     assert capsys.readouterr().out == "Exercise first: The answer\n\nGive the answer.\n\nStarter:\n0\n"
     assert "42" not in repr(ex)
+
+
+def test_an_exercise_must_name_the_failure_its_starter_is_meant_to_produce():
+    fields = dict(id="x", title="X", task="Do x.", starter="0", solution="1", hints=[], verify=print)
+    with pytest.raises(TypeError, match="starter_fails_with"):
+        Exercise(**fields)  # a required field
+    with pytest.raises(PodlabError, match="starter_fails_with"):
+        Exercise(**fields, starter_fails_with="  ")
+
+
+def test_there_are_lab_exercises():
+    assert LAB_EXERCISES, "no exercises found under labs/"
+
+
+@pytest.mark.parametrize("exercise", LAB_EXERCISES, ids=lambda e: e.id)
+def test_every_lab_exercise_declares_why_its_starter_fails(exercise):
+    assert isinstance(exercise.starter_fails_with, str) and exercise.starter_fails_with.strip()
+    assert exercise.starter != exercise.solution
+    assert exercise.hints, f"{exercise.id} has no hints"
+
+
+def test_predictions_are_shown_as_python_and_never_treated_as_a_manifest(capsys):
+    checked = []
+    ex = Exercise(id="guess", title="Guess", task="Guess.", starter={"answer": None},
+                  solution={"answer": 42, "sure": True}, hints=["Think."],
+                  starter_fails_with="no prediction", verify=lambda lab, a: checked.append(a))
+    ex.show_solution()
+    assert capsys.readouterr().out == "{\n    'answer': 42,\n    'sure': True,\n}\n"
+    ex.check(None, {"answer": 42})  # no lab needed: a dict answer is not reset as a manifest
+    assert checked == [{"answer": 42}]
+    assert render("kind: Pod\n") == "kind: Pod"
