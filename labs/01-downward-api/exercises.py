@@ -1,31 +1,54 @@
 """Exercises of lab 01, "The downward API, hands-on" (labs/01-downward-api.ipynb).
 
-Each exercise gives a pod manifest to edit. Its check applies the reader's manifest in the
-lab's namespace, waits for the pod, and asserts what the container really sees: file
-contents, file modes and environment variables read with `kubectl exec`-style calls.
-tests/live/test_exercises.py proves on a live cluster that every starter fails its check
-for the intended reason (starter_fails_with) and every solution passes it.
+Most exercises give a pod manifest to edit: its starter and one solution are YAML files
+beside this module (exN-*.starter.yaml, exN-*.solution.yaml). The check applies the
+reader's manifest in the lab's namespace, waits for the pod, and asserts what the
+container really sees: files, file modes, environment variables, its own command line,
+and names in cluster DNS. Exercise 2 asks for predictions instead, and its check runs a
+fixed pod (predict.yaml) to compare them with what happens.
+
+Each exercise names the failure its starter is meant to produce (starter_fails_with);
+tests/live/test_exercises.py proves on a live cluster that the starter fails with it and
+that the solution passes.
 """
 
 from __future__ import annotations
 
-from podlab import LAB_IMAGE, Exercise, expect_equal, expect_line, expect_same, expect_true
+from pathlib import Path
+
+from podlab import (Exercise, WaitTimeout, expect_equal, expect_line, expect_same, expect_true,
+                    ready)
+from podlab.manifests import load_manifests
+
+HERE = Path(__file__).resolve().parent
 
 READY_TIMEOUT = 60.0
+# How long the DNS check keeps asking. CoreDNS learns of a new Service and its endpoints
+# from a watch, usually within a second; nothing upstream promises a bound, so this is ours.
+DNS_TIMEOUT = 30.0
+# Upstream's conformance test "Downward API volume should update labels on modification"
+# (test/e2e/common/storage/downwardapi_volume.go, Kubernetes v1.37.2) waits up to
+# podLogTimeout = 3 * time.Minute for the file to show a changed label.
+LABEL_UPDATE_BOUND = 180.0
 
-# PID 1 gets no default SIGTERM handling from the kernel: without the trap, `sleep` would
-# ignore the TERM the kubelet sends and the pod would take its whole grace period to stop.
-COMMAND = """["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]"""
+
+def _text(name: str) -> str:
+    """A manifest file of this lab, as text (a starter or a solution)."""
+    return (HERE / name).read_text()
 
 
-def _ready_pod(lab, answer: str, name: str):
+def _ready_pod(lab, answer, name: str, *, timeout: float = READY_TIMEOUT):
     """Apply the answer, insist that it defines the pod `name`, and wait until it is Ready."""
-    applied = lab.apply(answer)
-    pods = [o["metadata"]["name"] for o in applied if o.get("kind") == "Pod"]
+    _require_pod(answer, name)
+    lab.apply(answer)
+    return lab.wait(name, ready, timeout=timeout)
+
+
+def _require_pod(answer, name: str) -> None:
+    pods = [o["metadata"]["name"] for o in load_manifests(answer) if o.get("kind") == "Pod"]
     if name not in pods:
         raise AssertionError(f"✗ the manifest must define a Pod named {name!r} "
                              f"(keep the starter's name); it defines {pods or 'no pod'}")
-    return lab.wait_for_ready(name, timeout=READY_TIMEOUT)
 
 
 def _env(lab, pod: str, variable: str) -> str:
@@ -42,50 +65,6 @@ def _env_source(pod, variable: str):
 
 
 # -- Exercise 1: labels and annotations as files ----------------------------------------------
-
-_LABELS_POD = f"""\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: podinfo
-  labels:
-    app: shop
-    zone: us-east
-  annotations:
-    build: "42"
-    team: payments
-spec:
-  containers:
-  - name: app
-    image: {LAB_IMAGE}
-    imagePullPolicy: IfNotPresent
-    command: {COMMAND}
-    volumeMounts:
-    - name: podinfo
-      mountPath: /etc/podinfo
-  volumes:
-  - name: podinfo
-    downwardAPI:
-      items:
-      - path: name
-        fieldRef:
-          fieldPath: metadata.name
-"""
-
-_LABELS_STARTER = _LABELS_POD + """\
-      # TODO: a file "labels" with all the pod's labels,
-      #       and a file "annotations" with all its annotations
-"""
-
-_LABELS_SOLUTION = _LABELS_POD + """\
-      - path: labels
-        fieldRef:
-          fieldPath: metadata.labels
-      - path: annotations
-        fieldRef:
-          fieldPath: metadata.annotations
-"""
-
 
 def _verify_labels(lab, answer: str) -> None:
     _ready_pod(lab, answer, "podinfo")
@@ -112,8 +91,8 @@ finds two more files next to /etc/podinfo/name:
   /etc/podinfo/annotations  every annotation of the pod, the same way
 
 Keep the pod's name, labels and annotations as they are.""",
-    starter=_LABELS_STARTER,
-    solution=_LABELS_SOLUTION,
+    starter=_text("ex1-labels-files.starter.yaml"),
+    solution=_text("ex1-labels-files.solution.yaml"),
     hints=[
         "Each file in a downwardAPI volume is one entry under `items`: a `path` (the file name) "
         "and a `fieldRef` saying which pod field goes into it. Copy the `name` item twice.",
@@ -127,36 +106,97 @@ Keep the pod's name, labels and annotations as they are.""",
 )
 
 
-# -- Exercise 2: resource limits in useful units ------------------------------------------------
+# -- Exercise 2: predict, then observe ----------------------------------------------------------
 
-_LIMITS_POD = f"""\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: limits
-spec:
-  containers:
-  - name: app
-    image: {LAB_IMAGE}
-    imagePullPolicy: IfNotPresent
-    command: {COMMAND}
-    resources:
-      limits:
-        cpu: 500m
-        memory: 64Mi
-    env:
-    - name: CPU_LIMIT_MILLICORES
-      valueFrom:
-        resourceFieldRef:
-          resource: limits.cpu{{cpu_divisor}}
-    - name: MEMORY_LIMIT_MIB
-      valueFrom:
-        resourceFieldRef:
-          resource: limits.memory{{memory_divisor}}
-"""
+# What the reader predicts, with the question each key answers.
+_QUESTIONS = {
+    "cpu_limit": "$CPU_LIMIT (limits.cpu 1250m, no divisor)",
+    "zone_after_relabel": "$ZONE after the label zone changed to eu-west",
+    "late_service_host": "LATE_SERVICE_HOST set for a Service created after the container",
+}
 
-_DIVISOR = "\n          divisor: {}"
 
+def _verify_predictions(lab, predictions) -> None:
+    if not isinstance(predictions, dict):
+        raise AssertionError("✗ the answer must be a dict of predictions: copy the starter and fill it in")
+    unknown = sorted(set(predictions) - set(_QUESTIONS))
+    if unknown:
+        raise AssertionError(f"✗ unknown keys {unknown}: keep the starter's keys {list(_QUESTIONS)}")
+    missing = [key for key in _QUESTIONS if predictions.get(key) in (None, "", "?")]
+    if missing:
+        raise AssertionError(f"✗ no prediction yet for {', '.join(missing)}: replace each None "
+                             "with your guess, then check again")
+    if not isinstance(predictions["late_service_host"], bool):
+        raise AssertionError("✗ late_service_host is a yes-or-no question: predict True or False")
+
+    # A clean start: no pod of an earlier attempt, and no Service `late` yet.
+    for name in ("predict.yaml", "predict-newer.yaml", "late-service.yaml"):
+        lab.delete(HERE / name)
+    # The kubelet learns of the deleted Service through a watch: start again if it had not yet.
+    lab.recreate_until(HERE / "predict.yaml", "predict",
+                       lambda pod: "LATE_SERVICE_HOST" not in lab.env("predict"),
+                       description="without variables of the deleted Service late")
+    observed = {"cpu_limit": _env(lab, "predict", "CPU_LIMIT")}
+
+    # Relabel the running pod, and wait until the kubelet has seen it (the file follows).
+    lab.apply(HERE / "predict-eu-west.yaml")
+    lab.exec_until("predict", "grep -qx 'zone=\"eu-west\"' /etc/podinfo/labels", timeout=LABEL_UPDATE_BOUND)
+    observed["zone_after_relabel"] = _env(lab, "predict", "ZONE")
+
+    # Create Service late; a pod started after it gets its variables, so the kubelet knows it.
+    lab.apply(HERE / "late-service.yaml")
+    lab.recreate_until(HERE / "predict-newer.yaml", "predict-newer",
+                       lambda pod: "LATE_SERVICE_HOST" in lab.env("predict-newer"),
+                       description="with Service late's variables")
+    observed["late_service_host"] = "LATE_SERVICE_HOST" in lab.env("predict")
+
+    wrong = []
+    width = max(len(question) for question in _QUESTIONS.values())
+    for key, question in _QUESTIONS.items():
+        predicted = predictions[key]
+        same = str(predicted).strip() == str(observed[key]) if key != "late_service_host" \
+            else predicted is observed[key]
+        print(f"{'✓' if same else '✗'} {question:<{width}}  predicted {predicted!r}, observed {observed[key]!r}")
+        if not same:
+            wrong.append(key)
+    if wrong:
+        raise AssertionError(f"✗ {len(wrong)} of {len(_QUESTIONS)} predictions differ from what the "
+                             f"cluster did: {', '.join(wrong)} (the explanation follows the exercise)")
+
+
+PREDICT_THEN_OBSERVE = Exercise(
+    id="01-predict-then-observe",
+    title="Predict, then observe",
+    task="""\
+Pod `predict` (01-downward-api/predict.yaml) has a CPU limit of 1250m, the variable
+CPU_LIMIT from that limit (resourceFieldRef, no divisor), the variable ZONE from its
+label zone=us-east, and the file /etc/podinfo/labels. Kubernetes also gives every
+container variables for the Services of its namespace (`KUBERNETES_SERVICE_HOST`, and
+LATE_SERVICE_HOST for a Service named `late`). Predict, before you run anything:
+
+  cpu_limit           what $CPU_LIMIT holds (a string, as `echo $CPU_LIMIT` prints it)
+  zone_after_relabel  what $ZONE holds, in a new `kubectl exec`, once the pod's label
+                      has been changed to zone=eu-west and the file shows the change
+  late_service_host   True or False: is LATE_SERVICE_HOST set in the running container
+                      after a Service `late` has been created?
+
+The check runs the pod, makes both changes, and compares what it observes with your
+predictions.""",
+    starter={key: None for key in _QUESTIONS},
+    solution={"cpu_limit": "2", "zone_after_relabel": "us-east", "late_service_host": False},
+    hints=[
+        "A resourceFieldRef gives a whole number: the limit divided by the divisor (1 core by "
+        "default), rounded one way or the other.",
+        "Environment variables are computed when the kubelet creates the container; a "
+        "downwardAPI file is rewritten when the pod changes.",
+        "Service variables are environment variables like the others.",
+    ],
+    starter_fails_with="no prediction yet",
+    verify=_verify_predictions,
+)
+
+
+# -- Exercise 3: resource limits in useful units ------------------------------------------------
 
 def _verify_limits(lab, answer: str) -> None:
     pod = _ready_pod(lab, answer, "limits")
@@ -182,9 +222,8 @@ so it needs CPU_LIMIT_MILLICORES=500 and MEMORY_LIMIT_MIB=64. The starter alread
 both variables from the container's limits with resourceFieldRef, but the values come out
 in the wrong units. Fix that without changing the limits (and without typing the numbers
 in: the variables must still follow the limits).""",
-    starter=_LIMITS_POD.format(cpu_divisor="", memory_divisor=""),
-    solution=_LIMITS_POD.format(cpu_divisor=_DIVISOR.format("1m"),
-                                memory_divisor=_DIVISOR.format("1Mi")),
+    starter=_text("ex3-limits.starter.yaml"),
+    solution=_text("ex3-limits.solution.yaml"),
     hints=[
         "Run the check on the starter and look at what the variables hold now: CPU in whole "
         "cores and memory in bytes.",
@@ -198,37 +237,7 @@ in: the variables must still follow the limits).""",
 )
 
 
-# -- Exercise 3: the pod's IP and node name ------------------------------------------------------
-
-_WHERE_POD = f"""\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: whereami
-spec:
-  containers:
-  - name: app
-    image: {LAB_IMAGE}
-    imagePullPolicy: IfNotPresent
-    command: {COMMAND}
-    env:
-    - name: POD_IP
-      valueFrom:
-        fieldRef:
-          fieldPath: {{ip_field}}
-"""
-
-_WHERE_STARTER = _WHERE_POD.format(ip_field="status.hostIP") + """\
-    # TODO: NODE_NAME, the name of the node the pod runs on
-"""
-
-_WHERE_SOLUTION = _WHERE_POD.format(ip_field="status.podIP") + """\
-    - name: NODE_NAME
-      valueFrom:
-        fieldRef:
-          fieldPath: spec.nodeName
-"""
-
+# -- Exercise 4: the pod's IP and node name ------------------------------------------------------
 
 def _verify_where(lab, answer: str) -> None:
     pod = _ready_pod(lab, answer, "whereami")
@@ -251,8 +260,8 @@ things: its own IP address, in $POD_IP, and the node it runs on, in $NODE_NAME. 
 starter's POD_IP holds the wrong address and NODE_NAME is missing. Fix POD_IP and add
 NODE_NAME, both filled in by the downward API (neither value is known before the pod
 is scheduled, so they cannot be typed into the manifest).""",
-    starter=_WHERE_STARTER,
-    solution=_WHERE_SOLUTION,
+    starter=_text("ex4-whereami.starter.yaml"),
+    solution=_text("ex4-whereami.solution.yaml"),
     hints=[
         "status.hostIP is the address of the node. The pod's own address lives in another "
         "status field.",
@@ -266,39 +275,7 @@ is scheduled, so they cannot be typed into the manifest).""",
 )
 
 
-# -- Exercise 4: owner-only files -----------------------------------------------------------------
-
-_PRIVATE_POD = f"""\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: private
-  labels:
-    app: shop
-    zone: us-east
-  annotations:
-    build: "42"
-spec:
-  containers:
-  - name: app
-    image: {LAB_IMAGE}
-    imagePullPolicy: IfNotPresent
-    command: {COMMAND}
-    volumeMounts:
-    - name: podinfo
-      mountPath: /etc/podinfo
-  volumes:
-  - name: podinfo
-    downwardAPI:{{default_mode}}
-      items:
-      - path: labels
-        fieldRef:
-          fieldPath: metadata.labels
-      - path: annotations
-        fieldRef:
-          fieldPath: metadata.annotations
-"""
-
+# -- Exercise 5: owner-only files -----------------------------------------------------------------
 
 def _verify_private(lab, answer: str) -> None:
     _ready_pod(lab, answer, "private")
@@ -322,8 +299,8 @@ Pod `private` exposes its labels and annotations in /etc/podinfo. A security rev
 that these files be readable by their owner only: `stat -L -c %a` must print 400 for
 both /etc/podinfo/labels and /etc/podinfo/annotations (today it prints 644). The app
 runs as root, the files' owner, so it can still read them.""",
-    starter=_PRIVATE_POD.format(default_mode=""),
-    solution=_PRIVATE_POD.format(default_mode="\n      defaultMode: 0400"),
+    starter=_text("ex5-owner-only.starter.yaml"),
+    solution=_text("ex5-owner-only.solution.yaml"),
     hints=[
         "A downwardAPI volume sets file modes in two places: `defaultMode` for every file of "
         "the volume, and `mode` on a single item, which wins over the default.",
@@ -334,4 +311,112 @@ runs as root, the files' owner, so it can still read them.""",
     ],
     starter_fails_with="(stat -L -c %a): expected '400'; observed '644'",
     verify=_verify_private,
+)
+
+
+# -- Exercise 6: a name in cluster DNS: hostname, subdomain and a headless Service -----------------
+
+def _verify_dns(lab, answer: str) -> None:
+    pod = _ready_pod(lab, answer, "shopfront")
+    fqdn = f"www.shop.{lab.namespace}.svc.cluster.local"
+    # Inside the pod, hostname and subdomain alone make the name: the kubelet writes /etc/hosts.
+    expect_equal("hostname -f in pod shopfront", lab.exec("shopfront", ["hostname", "-f"]).stdout.strip(), fqdn)
+    hosts = lab.read_file("shopfront", "/etc/hosts")
+    expect_true(f"/etc/hosts of pod shopfront maps {fqdn} to the pod's IP",
+                any(line.split()[:2] == [pod.status.pod_ip, fqdn] for line in hosts.splitlines()
+                    if line.strip() and not line.startswith("#")))
+    # Another pod asks cluster DNS. busybox's nslookup: full names only, exit code 0 on an answer.
+    lab.apply(HERE / "dns-client.yaml")
+    lab.wait("dns-client", ready, timeout=READY_TIMEOUT)
+    lookup = ["nslookup", fqdn]
+    try:
+        lab.exec_until("dns-client", lookup, timeout=DNS_TIMEOUT)
+    except WaitTimeout:
+        answer_text = lab.exec("dns-client", lookup).stdout
+        said = next((line.strip() for line in answer_text.splitlines() if "can't find" in line),
+                    "no answer")
+        raise AssertionError(f"✗ {fqdn} does not resolve from pod dns-client (asked for "
+                             f"{DNS_TIMEOUT:.0f} s; cluster DNS said: {said})") from None
+    answer_text = lab.exec("dns-client", lookup).check().stdout
+    after_name = answer_text.split("Name:", 1)[-1]
+    addresses = [line.split(":", 1)[1].strip() for line in after_name.splitlines()
+                 if line.startswith("Address")]
+    expect_same(f"{fqdn} resolves from pod dns-client to pod shopfront's IP", addresses, [pod.status.pod_ip])
+
+
+DNS_NAME = Exercise(
+    id="01-hostname-subdomain-dns",
+    title="A name other pods can look up",
+    task="""\
+Pod `shopfront` sets `hostname: www` and `subdomain: shop`. Inside the pod, `hostname -f`
+already prints www.shop.<namespace>.svc.cluster.local. Make that name resolve in cluster
+DNS, so that another pod (the check uses one named dns-client) can look it up and gets
+shopfront's IP. Keep the pod's name, hostname and subdomain; you may add objects to the
+manifest (separate them with a line `---`).""",
+    starter=_text("ex6-dns.starter.yaml"),
+    solution=_text("ex6-dns.solution.yaml"),
+    hints=[
+        "The FQDN in `hostname -f` comes from /etc/hosts, which the kubelet writes into this "
+        "pod only. Other pods ask the cluster's DNS server, which knows names from Services.",
+        "Cluster DNS serves <hostname>.<subdomain>.<namespace>.svc.cluster.local for a pod when "
+        "a headless Service named like the subdomain selects that pod.",
+        "Add a Service named `shop` with `clusterIP: None` and `selector: {app: shopfront}` "
+        "(ports are optional for a headless Service).",
+    ],
+    starter_fails_with="does not resolve from pod dns-client",
+    verify=_verify_dns,
+)
+
+
+# -- Exercise 7: Service variables, expanded by the kubelet with $(VAR) ---------------------------
+
+def _verify_service_vars(lab, answer: str) -> None:
+    _require_pod(answer, "frontend")
+    lab.apply(HERE / "backend.yaml")  # the Service first, then the pod that wants its variables
+    # The kubelet computes Service variables from its own watch of Services: a pod created
+    # right after the Service can miss them. Upstream's conformance test ("Pods should contain
+    # environment variables for services") retries for the same reason; so does this check.
+    lab.recreate_until(answer, "frontend", lambda pod: "BACKEND_SERVICE_HOST" in lab.env("frontend"),
+                       description="with the backend Service's variables", timeout=READY_TIMEOUT)
+    service = lab.get("Service", "backend")
+    url = f"http://{service.spec.cluster_ip}:{service.spec.ports[0].port}"
+    argv = lab.exec("frontend", ["cat", "/proc/1/cmdline"]).check().stdout.split("\0")
+    given = [arg.split("=", 1)[1] for arg in argv if arg.startswith("--backend=")]
+    if not given:
+        raise AssertionError("✗ PID 1 of pod frontend has no --backend=... argument: keep the starter's args")
+    value = given[0]
+    if "$(" in value:
+        raise AssertionError(f"✗ PID 1 got {value!r}: Kubernetes leaves $(NAME) as it is when the "
+                             "container has no variable NAME (the Service `backend` gives "
+                             "BACKEND_SERVICE_HOST and BACKEND_SERVICE_PORT)")
+    if "$" in value:
+        raise AssertionError(f"✗ PID 1 got the literal text {value!r}: no shell reads command or "
+                             "args, and Kubernetes expands only the $(NAME) form")
+    expect_same("PID 1 of pod frontend got --backend=http://<backend's cluster IP>:8080", value, url)
+
+
+SERVICE_VARIABLES = Exercise(
+    id="01-service-variables",
+    title="The backend's address from Service variables",
+    task="""\
+Service `backend` (01-downward-api/backend.yaml, port 8080) exists before pod `frontend`
+starts, so the kubelet gives the container BACKEND_SERVICE_HOST and BACKEND_SERVICE_PORT.
+The app in `frontend` takes the backend's URL as an argument, and must be started with
+
+  --backend=http://<the Service's cluster IP>:8080
+
+The starter passes the variables the way a shell script would, and the app gets the text
+as written. Fix the argument so that the app gets the address, without a shell and
+without typing the IP in (it is assigned when the Service is created).""",
+    starter=_text("ex7-service-vars.starter.yaml"),
+    solution=_text("ex7-service-vars.solution.yaml"),
+    hints=[
+        "`command` and `args` are handed to the container runtime as a list of words: no shell "
+        "reads them, so `$NAME` and `${NAME}` mean nothing there.",
+        "The kubelet itself expands variable references in command and args, but only in the "
+        "form $(NAME), with parentheses (`$$(NAME)` escapes it).",
+        "Write the argument as --backend=http://$(BACKEND_SERVICE_HOST):$(BACKEND_SERVICE_PORT).",
+    ],
+    starter_fails_with="got the literal text",
+    verify=_verify_service_vars,
 )
