@@ -41,6 +41,7 @@ _EXPORTS = {
     # errors
     "PodlabError": "errors", "ApiRejected": "errors", "WaitFailed": "errors", "WaitTimeout": "errors",
     # constants
+    "api_fields": "schema",
     "LAB_IMAGE": "images", "NODE_SHARE_DIR": "images", "parse_quantity": "quantities",
     "POD_START": "timeouts", "DELETION": "timeouts", "EXEC": "timeouts", "EXEC_UNTIL": "timeouts",
 }
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
     from .objects import KubeObject, KubeObjects
     from .pods import ExecResult, exec_in_pod, exec_until, logs, read_file
     from .quantities import parse_quantity
+    from .schema import api_fields
     from .session import Lab, lab_namespaces, open_lab, sweep_labs
     from .timeouts import DELETION, EXEC, EXEC_UNTIL, POD_START
     from .waiting import (wait_for_condition, wait_for_deletion, wait_for_not_ready, wait_for_object,

@@ -99,9 +99,13 @@ def manifest_listing(path: "str | os.PathLike[str]", namespace: str) -> str:
     return f"$ kubectl apply --server-side -n {namespace} -f {file.as_posix()}\n\n{text.rstrip()}\n"
 
 
-def apply(namespace: str, source: Manifest, *,
+def apply(namespace: str, source: Manifest, *, dry_run: bool = False,
           api: client.ApiClient | None = None) -> AppliedObjects:
-    """Server-side apply each object (namespaced ones into namespace unless they name one)."""
+    """Server-side apply each object (namespaced ones into namespace unless they name one).
+
+    dry_run=True is `kubectl apply --server-side --dry-run=server`: the server defaults,
+    validates and admits the objects and returns them as it would store them, but stores nothing.
+    """
     api = api or connect()
     applied = AppliedObjects()
     for obj in load_manifests(source):
@@ -115,7 +119,8 @@ def apply(namespace: str, source: Manifest, *,
         try:
             applied.append(request_json(
                 api, "PATCH", path, body=obj, content_type="application/apply-patch+yaml",
-                query=[("fieldManager", FIELD_MANAGER), ("fieldValidation", "Strict"), ("force", True)]))
+                query=[("fieldManager", FIELD_MANAGER), ("fieldValidation", "Strict"), ("force", True)]
+                + ([("dryRun", "All")] if dry_run else [])))
         except ApiException as e:
             raise apply_error(e, obj) from None
     return applied

@@ -90,6 +90,46 @@ def exec_in_pod(namespace: str, pod: str, command: Command, *, container: str | 
                       command=shown, where=where)
 
 
+def attach(namespace: str, pod: str, send: str, *, until: str, container: str | None = None,
+           tty: bool = True, timeout: float = EXEC, api: client.ApiClient | None = None) -> str:
+    """Attach to a running container's stdin and stdout, write send, and return what the container
+    wrote until `until` appeared in it (`kubectl attach -i`, with `-t` when tty=True).
+
+    The container must have asked for it (`stdin: true`, and `tty: true` for tty=True). Only
+    output written after attaching is seen; detaching leaves the container running unless it
+    set `stdinOnce: true`. With a terminal, the container's stdout and stderr are one stream
+    and the terminal echoes what was typed, with CRLF line ends, as on a screen.
+    """
+    where = _where(namespace, pod, container)
+    with client.ApiClient((api or connect()).configuration) as private:  # see exec_in_pod
+        try:
+            session = stream(client.CoreV1Api(private).connect_get_namespaced_pod_attach, pod, namespace,
+                             container=container, stdin=True, stdout=True, stderr=not tty, tty=tty,
+                             _preload_content=False)
+        except ApiException as e:
+            raise api_error(e, f"attaching to {where}",
+                            fallback_hint="The container needs `stdin: true` (and `tty: true` for a "
+                                          "terminal) in the pod spec, and must be running.") from e
+        output = ""
+        try:
+            session.write_stdin(send)
+            deadline = time.monotonic() + timeout
+            while until not in output:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not session.is_open():
+                    shown = output.strip() or "(nothing)"
+                    raise PodlabError(f"Attached to {where}, sent {send!r}, but {until!r} did not appear "
+                                      f"within {timeout:.0f}s. The container wrote:\n{shown}",
+                                      hint="Is the container reading stdin (stdin: true)? A shell "
+                                           "without a terminal prints no prompt.")
+                session.update(timeout=min(remaining, 1.0))
+                output += session.read_channel(STDOUT_CHANNEL, timeout=0) + (
+                    "" if tty else session.read_channel(STDERR_CHANNEL, timeout=0))
+        finally:
+            session.close()
+    return output
+
+
 def exit_code_from_status(payload: str, argv: Sequence[str] = ()) -> int:
     """The exit code carried by the exec error channel's final Status (Success → 0)."""
     if not payload or not payload.strip():

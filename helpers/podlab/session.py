@@ -161,10 +161,11 @@ class Lab:
 
     # -- objects -----------------------------------------------------------------------------
 
-    def apply(self, manifest: Manifest) -> AppliedObjects:
-        """Server-side apply a manifest (a file path, YAML text, dict or list) into the lab."""
-        applied = manifests.apply(self.namespace, manifest, api=self.api)
-        for obj in applied:
+    def apply(self, manifest: Manifest, *, dry_run: bool = False) -> AppliedObjects:
+        """Server-side apply a manifest (a file path, YAML text, dict or list) into the lab
+        (dry_run=True: the objects as the server would store them, nothing stored)."""
+        applied = manifests.apply(self.namespace, manifest, dry_run=dry_run, api=self.api)
+        for obj in [] if dry_run else applied:
             if obj["metadata"].get("namespace") != self.namespace:  # the namespace won't take it along
                 self.defer(functools.partial(manifests.delete, self.namespace, obj, wait=False, api=self.api))
         return applied
@@ -284,6 +285,13 @@ class Lab:
         """Run test in the pod until it exits 0 (backing off, bounded); return the seconds waited."""
         return pods.exec_until(self.namespace, pod, test, container=container, timeout=timeout,
                                api=self.api)
+
+    def attach(self, pod: str, send: str, *, until: str, container: str | None = None,
+               tty: bool = True, timeout: float = EXEC) -> str:
+        """Attach to a container's stdin/stdout (`kubectl attach -i [-t]`), type send, and return
+        what the container wrote until `until` appeared in it."""
+        return pods.attach(self.namespace, pod, send, until=until, container=container, tty=tty,
+                           timeout=timeout, api=self.api)
 
     def env(self, pod: str, *, container: str | None = None) -> dict[str, str]:
         """The environment a new process in the container starts with."""

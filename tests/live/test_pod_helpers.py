@@ -306,3 +306,47 @@ spec: {hard: {pods: "0"}}
     assert (caught.value.code, caught.value.reason) == (403, "Forbidden")
     assert 'pods "refused" is forbidden: exceeded quota: no-pods' in caught.value.message
     assert caught.value.hint.startswith("A ResourceQuota in the namespace refused it")
+
+
+def test_dry_run_returns_the_defaulted_object_and_stores_nothing(lab):
+    manifest = pod("dry", "sleep 3600").replace("    imagePullPolicy: IfNotPresent\n", "").replace(
+        LAB_IMAGE, "docker.io/library/busybox:latest")
+    stored = lab.apply(manifest, dry_run=True)
+    assert stored[0]["spec"]["containers"][0]["imagePullPolicy"] == "Always"
+    assert stored[0]["spec"]["containers"][0]["terminationMessagePath"] == "/dev/termination-log"
+    with pytest.raises(PodlabError, match="not found"):
+        lab.pod("dry")
+
+
+def test_attach_types_into_a_terminal_and_into_a_pipe(lab):
+    shells = """
+apiVersion: v1
+kind: Pod
+metadata:
+  name: shells
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: terminal, image: %(image)s, imagePullPolicy: IfNotPresent, command: [sh], stdin: true, tty: true}
+  - {name: pipe, image: %(image)s, imagePullPolicy: IfNotPresent, command: [sh], stdin: true}
+  - {name: deaf, image: %(image)s, imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}
+""" % {"image": LAB_IMAGE}
+    lab.apply(shells)
+    lab.wait("shells", podlab.ready)
+    on_terminal = lab.attach("shells", "echo $((6*7))\n", until="42\r\n", container="terminal")
+    assert on_terminal.startswith("echo $((6*7))\r\n42\r\n")  # the terminal echoes what was typed
+    assert lab.attach("shells", "echo $((6*7)); echo end\n", until="end\n", container="pipe",
+                      tty=False) == "42\nend\n"
+    # a container that does not read stdin: the wait for the answer ends with what was seen
+    with pytest.raises(PodlabError, match=r"did not appear within 2s"):
+        lab.attach("shells", "echo hi\n", until="hi", container="deaf", tty=False, timeout=2)
+    assert lab.pod("shells").status.container_statuses[0].restart_count == 0  # detaching kept it running
+
+
+def test_api_fields_reads_the_servers_schema():
+    fields = podlab.api_fields("PodSpec")
+    assert "shareProcessNamespace" in fields and "containers" in fields
+    assert "Share a single process namespace" in fields["shareProcessNamespace"]
+    assert "readinessProbe" in podlab.api_fields("Container")
+    with pytest.raises(PodlabError, match="types named 'NoSuchType'"):
+        podlab.api_fields("NoSuchType")

@@ -1,4 +1,9 @@
-"""Every manifest file beside a chapter or lab is one a reader can `kubectl apply -f` as it is."""
+"""Every manifest file beside a chapter or lab is one a reader can `kubectl apply -f` as it is.
+
+Its containers run the lab image with imagePullPolicy IfNotPresent, which every node has, so
+nothing is pulled. A file that must differ to make its point (an image policy left to its
+default, a missing image) says so in a comment line `# podlab: image exception: <why>`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from podlab.manifests import load_manifests
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted([*ROOT.glob("book/*/*.yaml"), *ROOT.glob("labs/*/*.yaml")])
+IMAGE_EXCEPTION = "# podlab: image exception: "
 
 
 def containers(obj: dict) -> list[dict]:
@@ -28,6 +34,17 @@ def test_manifest_loads_and_uses_the_lab_image(path: Path):
     assert objects, f"{path} holds no object"
     for obj in objects:
         assert "namespace" not in obj["metadata"], f"{path}: the lab chooses the namespace"
+        if any(line.startswith(IMAGE_EXCEPTION) and line[len(IMAGE_EXCEPTION):].strip()
+               for line in path.read_text().splitlines()):
+            continue
         for container in containers(obj):
             assert container["image"] == LAB_IMAGE, f"{path}: {container['name']} uses {container['image']}"
             assert container.get("imagePullPolicy") == "IfNotPresent", f"{path}: {container['name']}"
+
+
+def test_image_exceptions_name_their_reason():
+    for path in FILES:
+        for line in path.read_text().splitlines():
+            if line.startswith("# podlab: image exception"):
+                assert line.startswith(IMAGE_EXCEPTION) and line[len(IMAGE_EXCEPTION):].strip(), \
+                    f"{path}: say why after '{IMAGE_EXCEPTION}'"

@@ -22,7 +22,8 @@ def test_the_names_notebooks_use_are_still_there():
     lab_methods = ("wait", "wait_for_ready", "wait_for_phase", "wait_for_restarts", "wait_for_deletion",
                    "wait_for_condition", "wait_for_not_ready", "wait_for_pod", "wait_for_object",
                    "wait_for_objects", "exec", "exec_until", "env", "read_file", "logs", "events", "get",
-                   "pod", "apply", "delete", "defer", "close", "read_node_file")
+                   "pod", "apply", "delete", "defer", "close", "read_node_file", "attach", "show",
+                   "recreate_until")
     assert [m for m in lab_methods if not callable(getattr(podlab.Lab, m, None))] == []
 
 
