@@ -37,6 +37,8 @@ _EXPORTS = {
     "expect_equal": "assertions", "expect_same": "assertions", "expect_contains": "assertions",
     "expect_line": "assertions", "expect_at_least": "assertions", "expect_true": "assertions",
     "expect_match": "assertions",
+    # a pod's timeline: status, events and the containers' own marks (Lab.timeline)
+    "Timeline": "timeline", "Moment": "timeline", "parse_marks": "timeline", "MARK_SHELL": "timeline",
     "Exercise": "exercises", "load_exercises": "exercises",
     # errors
     "PodlabError": "errors", "ApiRejected": "errors", "WaitFailed": "errors", "WaitTimeout": "errors",
@@ -79,6 +81,7 @@ if TYPE_CHECKING:
     from .quantities import parse_quantity
     from .schema import api_fields
     from .session import Lab, lab_namespaces, open_lab, sweep_labs
+    from .timeline import MARK_SHELL, Moment, Timeline, parse_marks
     from .timeouts import DELETION, EXEC, EXEC_UNTIL, POD_START
     from .waiting import (wait_for_condition, wait_for_deletion, wait_for_not_ready, wait_for_object,
                           wait_for_objects, wait_for_phase, wait_for_pod, wait_for_ready,

@@ -13,13 +13,14 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.stream import stream
 from kubernetes.stream.ws_client import ERROR_CHANNEL, STDERR_CHANNEL, STDOUT_CHANNEL
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from ._api import api_error
 from .connect import connect
 from .errors import PodlabError, WaitTimeout
 from .hints import hint_for
 from .livestatus import LiveStatus
-from .timeouts import EXEC, EXEC_UNTIL
+from .timeouts import API_CONNECT, EXEC, EXEC_UNTIL, POD_START
 
 FIRST_PAUSE = 0.1    # exec_until: seconds between the first attempts, growing by BACKOFF ...
 BACKOFF = 1.5
@@ -201,6 +202,37 @@ def read_file(namespace: str, pod: str, path: str, *, container: str | None = No
             hint=f"See what is there with lab.exec(pod, ['ls', '-la', {directory!r}]), "
                  f"and check the volume's mountPath in the pod spec.")
     return result.stdout
+
+
+def wait_for_log(namespace: str, pod: str, text: str, *, container: str | None = None,
+                 timeout: float = POD_START, api: client.ApiClient | None = None) -> str:
+    """Follow a container's log (`kubectl logs -f`) until text appears in it; return the log so far."""
+    where = _where(namespace, pod, container)
+    deadline = time.monotonic() + timeout
+    seen = ""
+    try:
+        response = client.CoreV1Api(api or connect()).read_namespaced_pod_log(
+            pod, namespace, container=container, follow=True, _preload_content=False,
+            _request_timeout=(API_CONNECT, timeout))
+    except ApiException as e:
+        raise api_error(e, f"following the log of {where}",
+                        fallback_hint="Wait until the container has started (lab.wait(name, podlab.ready)); "
+                                      "a pod with several containers needs container=….") from e
+    try:
+        for chunk in response.stream(4096):
+            seen += chunk.decode("utf-8", "replace")
+            if text in seen:
+                return seen
+            if time.monotonic() > deadline:
+                break
+    except (ReadTimeoutError, ProtocolError):
+        pass  # the log stayed silent until the deadline, or the container ended
+    finally:
+        response.release_conn()
+    tail = "\n".join(f"  | {line}" for line in seen.rstrip("\n").splitlines()[-10:]) or "  (empty)"
+    raise WaitTimeout(f"{text!r} did not appear in the log of {where} within {timeout:.0f}s "
+                      f"(or the container ended first). The log's last lines:\n{tail}",
+                      hint="Check the container is writing to stdout, and its state with lab.pod(name).")
 
 
 def logs(namespace: str, pod: str, *, container: str | None = None, previous: bool = False,

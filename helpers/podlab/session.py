@@ -307,6 +307,12 @@ class Lab:
         return pods.logs(self.namespace, pod, container=container, previous=previous,
                          tail_lines=tail_lines, api=self.api)
 
+    def wait_for_log(self, pod: str, text: str, *, container: str | None = None,
+                     timeout: float = POD_START) -> str:
+        """Follow a container's log until text appears in it; return the log so far."""
+        return pods.wait_for_log(self.namespace, pod, text, container=container, timeout=timeout,
+                                 api=self.api)
+
     def events(self, involved_name: str | None = None) -> list[Event]:
         """The lab's events (about involved_name if given), oldest first."""
         return events(self.namespace, involved_name, api=self.api)
@@ -314,6 +320,13 @@ class Lab:
     def read_node_file(self, path: str, *, node: str | None = None) -> str:
         """A file a pod wrote under NODE_SHARE_DIR on its node."""
         return read_node_file(path, namespace=self.namespace, node=node, api=self.api)
+
+    def timeline(self, pod: str, *, marks: str | None = None, record: bool = True,
+                 timeout: float | None = None) -> "Timeline":
+        """Record the pod's moments (status, events, its containers' marks) from now on: a podlab.Timeline."""
+        from .timeline import RECORDING, Timeline
+        return Timeline(self.namespace, pod, marks=marks, record=record, timeout=timeout or RECORDING,
+                        api=self.api)
 
 
 def open_lab(name: str, *, kubeconfig: Path | None = None) -> Lab:

@@ -350,3 +350,11 @@ def test_api_fields_reads_the_servers_schema():
     assert "readinessProbe" in podlab.api_fields("Container")
     with pytest.raises(PodlabError, match="types named 'NoSuchType'"):
         podlab.api_fields("NoSuchType")
+
+
+def test_wait_for_log_follows_until_the_text_and_times_out_with_the_tail(lab):
+    lab.apply(pod("talker", "for i in 1 2 3; do echo line $i; sleep 1; done; sleep 3600"))
+    lab.wait("talker", podlab.ready)
+    assert "line 3" in lab.wait_for_log("talker", "line 3")
+    with pytest.raises(WaitTimeout, match=r"(?s)'never' did not appear.*\| line 3"):
+        lab.wait_for_log("talker", "never", timeout=2)
