@@ -27,9 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 IMPOSED = {
     "book/01-what-a-container-knows.ipynb": (0.0, "none: every pod exits on SIGTERM at once; "
                                                    "the label update and DNS waits are event-driven"),
-    "book/02-the-pod.ipynb": (0.0, "none: no grace period, probe or back-off is waited out (the "
-                                   "crash-looping pods are read during their first back-off); "
-                                   "the app's own 1 s log loop adds about 3 s"),
+    "book/02-the-pod.ipynb": (10.0, "one 10 s crash-loop back-off: the two crash-looping pods "
+                                    "(run in parallel) show CrashLoopBackOff only as their first "
+                                    "back-off ends; no grace period or probe is waited out"),
+    "labs/02-pod-basics.ipynb": (20.0, "two 10 s crash-loop back-offs: exercise 4's crash-looping "
+                                       "pod shows CrashLoopBackOff only as its first back-off ends, "
+                                       "and the back-off follow-up measures one"),
     "labs/01-downward-api.ipynb": (30.0, "exercise 6's stored starter check sits out its 30 s DNS "
                                          "bound (podlab's choice; upstream promises none)"),
 }

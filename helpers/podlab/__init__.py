@@ -29,10 +29,12 @@ _EXPORTS = {
     "wait_until": "waiting", "wait_for_pod": "waiting", "wait_for_ready": "waiting",
     "wait_for_not_ready": "waiting", "wait_for_phase": "waiting", "wait_for_condition": "waiting",
     "wait_for_restarts": "waiting", "wait_for_deletion": "waiting", "wait_for_object": "waiting",
-    "wait_for_objects": "waiting",
+    "wait_for_objects": "waiting", "wait_for_event": "waiting",
     # looking inside pods, as functions of a namespace
     "exec_in_pod": "pods", "exec_until": "pods", "read_file": "pods", "logs": "pods",
-    "read_node_file": "nodefiles",
+    "read_node_file": "nodefiles", "Process": "pods",
+    # reading a pod's state (no API call): for predicates and checks in notebooks
+    "state_reason": "podstate", "restart_count": "podstate", "waiting_reasons": "podstate",
     # claims that print one stable line
     "expect_equal": "assertions", "expect_same": "assertions", "expect_contains": "assertions",
     "expect_line": "assertions", "expect_at_least": "assertions", "expect_true": "assertions",
@@ -77,12 +79,13 @@ if TYPE_CHECKING:
     from .images import LAB_IMAGE, NODE_SHARE_DIR
     from .nodefiles import read_node_file
     from .objects import KubeObject, KubeObjects
-    from .pods import ExecResult, exec_in_pod, exec_until, logs, read_file
+    from .pods import ExecResult, Process, exec_in_pod, exec_until, logs, read_file
+    from .podstate import restart_count, state_reason, waiting_reasons
     from .quantities import parse_quantity
     from .schema import api_fields
     from .session import Lab, lab_namespaces, open_lab, sweep_labs
     from .timeline import MARK_SHELL, Moment, Timeline, parse_marks
     from .timeouts import DELETION, EXEC, EXEC_UNTIL, POD_START
     from .waiting import (wait_for_condition, wait_for_deletion, wait_for_not_ready, wait_for_object,
-                          wait_for_objects, wait_for_phase, wait_for_pod, wait_for_ready,
+                          wait_for_event, wait_for_objects, wait_for_phase, wait_for_pod, wait_for_ready,
                           wait_for_restarts, wait_until)

@@ -8,6 +8,7 @@ import shlex
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -181,6 +182,24 @@ def exec_until(namespace: str, pod: str, test: Command, *, container: str | None
                       f"{last.exit_code}.\n\n{output}",
                       hint="Run the test once with lab.exec(...) to see why it fails; if the state is just "
                            "slow to come, pass a larger timeout=.")
+
+
+class Process(NamedTuple):
+    """One process as `ps -o pid,user,args` shows it inside a container."""
+
+    pid: int
+    user: str
+    args: str
+
+
+def processes(namespace: str, pod: str, *, container: str | None = None,
+              api: client.ApiClient | None = None) -> list[Process]:
+    """The processes a container can see (its PID namespace), without the `ps` that listed them."""
+    argv = ["ps", "-o", "pid,user,args"]
+    listing = exec_in_pod(namespace, pod, argv, container=container, api=api).check().stdout
+    rows = [line.split(None, 2) for line in listing.splitlines()[1:] if line.strip()]
+    return [Process(int(pid), user, args) for pid, user, args, *_ in (row + [""] for row in rows)
+            if args != " ".join(argv)]
 
 
 def env(namespace: str, pod: str, *, container: str | None = None,

@@ -76,6 +76,17 @@ def waiting_reasons(pod: Pod) -> set[str]:
             if cs.state and cs.state.waiting and cs.state.waiting.reason}
 
 
+def state_reason(pod: Pod, container: str | None = None) -> str | None:
+    """The reason of a container's current state (Waiting or Terminated; the first container by
+    default), None while it runs or before it has a status."""
+    statuses = container_statuses(pod, container, init=container is not None)
+    state = statuses[0].state if statuses else None
+    for current in (state.waiting, state.terminated) if state else ():
+        if current is not None:
+            return current.reason
+    return None
+
+
 def node_name(pod: Pod) -> str | None:
     """The node the pod was scheduled to, None while it has none."""
     return pod.spec.node_name if pod.spec else None

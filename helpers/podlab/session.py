@@ -313,6 +313,14 @@ class Lab:
         return pods.wait_for_log(self.namespace, pod, text, container=container, timeout=timeout,
                                  api=self.api)
 
+    def wait_for_event(self, involved_name: str, reason: str, *, timeout: float = POD_START) -> KubeObject:
+        """Wait until an event with this reason about involved_name is recorded; return it."""
+        return waiting.wait_for_event(self.namespace, involved_name, reason, timeout=timeout, api=self.api)
+
+    def processes(self, pod: str, *, container: str | None = None) -> list[pods.Process]:
+        """The processes a container sees (`ps`): (pid, user, args), without the ps itself."""
+        return pods.processes(self.namespace, pod, container=container, api=self.api)
+
     def events(self, involved_name: str | None = None) -> list[Event]:
         """The lab's events (about involved_name if given), oldest first."""
         return events(self.namespace, involved_name, api=self.api)

@@ -233,6 +233,22 @@ def wait_for_objects(namespace: str | None, kind: str, label_selector: str, pred
     return KubeObjects(found, kind)
 
 
+def wait_for_event(namespace: str, involved_name: str, reason: str, *, timeout: float = POD_START,
+                   api: client.ApiClient | None = None) -> KubeObject:
+    """Wait until an event with this reason about involved_name is recorded; return the first one.
+
+    Events are recorded asynchronously (the kubelet's and the scheduler's recorders batch them),
+    so an event may appear a moment after the state change it reports.
+    """
+    def about(items: Iterable[Any]) -> list[Any]:
+        return [e for e in items if e.involved_object.name == involved_name and e.reason == reason]
+
+    found = wait_for_objects(namespace, "Event", "", lambda items: bool(about(items)),
+                             description=f"holding a {reason} event about {involved_name}",
+                             timeout=timeout, api=api)
+    return about(found)[0]
+
+
 def _wait(source: ObjectSource, satisfied: Callable[[list[RawObject]], bool], *, what: str,
           description: str, timeout: float, summarize: Callable[[list[RawObject]], str],
           report: Callable[[list[RawObject]], tuple[str, str | None]]) -> list[RawObject]:

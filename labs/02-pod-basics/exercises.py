@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from podlab import (ApiRejected, Exercise, WaitTimeout, expect_equal, expect_line, expect_true,
-                    finished, ready, satisfies)
+                    finished, ready, restart_count, satisfies, state_reason)
 from podlab.manifests import load_manifests
 
 HERE = Path(__file__).resolve().parent
@@ -84,10 +84,6 @@ def _statuses(pod) -> list[dict]:
 
 def _status_of(pod, container: str) -> dict:
     return next((cs for cs in _statuses(pod) if cs.get("name") == container), {})
-
-
-def _restarts(pod) -> int:
-    return sum(cs.get("restartCount") or 0 for cs in (pod.get("status") or {}).get("containerStatuses") or [])
 
 
 def _log_once_it_has(lab, pod: str, container: str, last_line: str, timeout: float) -> str:
@@ -174,16 +170,6 @@ after it. Leave the app's container as it is.""",
 APP_MARKER = "configuration reloaded"  # a word of the app's command line, and of its answer to SIGHUP
 
 
-def _processes(lab, pod: str, container: str) -> list[tuple[str, str]]:
-    """(pid, command line) of each process `ps` lists in the container."""
-    listing = lab.exec(pod, ["ps", "-o", "pid,args"], container=container).check().stdout
-    rows = []
-    for line in listing.splitlines()[1:]:
-        pid, _, args = line.strip().partition(" ")
-        rows.append((pid, args.strip()))
-    return rows
-
-
 def _verify_reload(lab, answer: str) -> None:
     pod_spec = _require_pod(answer, "reloader")["spec"]
     for name in ("app", "tool"):
@@ -197,18 +183,18 @@ def _verify_reload(lab, answer: str) -> None:
     _apply(lab, answer)
     lab.wait("reloader", ready, timeout=READY_TIMEOUT)
 
-    seen = _processes(lab, "reloader", "tool")
-    candidates = [pid for pid, args in seen if APP_MARKER in args and "ps -o" not in args]
+    seen = lab.processes("reloader", container="tool")
+    candidates = [p.pid for p in seen if APP_MARKER in p.args]
     if not candidates:
-        first = next((args for pid, args in seen if pid == "1"), "?")
+        first = next((p.args for p in seen if p.pid == 1), "?")
         raise AssertionError("✗ the app's process is not visible from container tool: `ps` there "
                              f"lists only the tool's own processes (its PID 1 is `{first}`)")
-    if len(candidates) > 1 or candidates[0] == "1":
+    if len(candidates) > 1 or candidates[0] == 1:
         raise AssertionError(f"✗ expected one process of the app, other than PID 1, in `ps` of container "
                              f"tool; found PIDs {candidates}")
     pid = candidates[0]
     expect_true("container tool sees the app's process in `ps`", len(candidates) == 1)
-    lab.exec("reloader", ["kill", "-HUP", pid], container="tool").check()
+    lab.exec("reloader", ["kill", "-HUP", str(pid)], container="tool").check()
     log = _log_once_it_has(lab, "reloader", "app", f"SIGHUP: {APP_MARKER}", SIGNAL_TIMEOUT)
     expect_line("log of container app, after `kill -HUP <app's PID>` in container tool", log,
                 f"SIGHUP: {APP_MARKER}")
@@ -316,21 +302,12 @@ _PODS = {
 _PREDICT_FILES = ("predict-pods.yaml", "predict-absent-image.yaml")
 
 
-def _state_reason(pod, container: str = "task") -> str | None:
-    """The reason of the container's current state (waiting or terminated), None while it runs."""
-    state = _status_of(pod, container).get("state") or {}
-    for kind in ("waiting", "terminated"):
-        if kind in state:
-            return state[kind].get("reason")
-    return None
-
-
 def _backing_off(pod) -> bool:
-    return _state_reason(pod) == "CrashLoopBackOff"
+    return state_reason(pod, "task") == "CrashLoopBackOff"
 
 
 def _waits_for_image(pod) -> bool:
-    return _state_reason(pod) not in (None, "ContainerCreating")
+    return state_reason(pod, "task") not in (None, "ContainerCreating")
 
 
 def _observe(lab, name: str) -> tuple[str, str | None]:
@@ -351,7 +328,7 @@ def _observe(lab, name: str) -> tuple[str, str | None]:
         pod = lab.wait(name, condition, timeout=timeout)
     except WaitTimeout:
         pod = lab.pod(name)
-    return pod.status.phase, _state_reason(pod)
+    return pod.status.phase, state_reason(pod, "task")
 
 
 def _normal(value) -> str:
@@ -442,7 +419,7 @@ or change it, and fill in the others.""",
 def _settled_or_restarted(lab, name: str):
     """The pod once it has finished or restarted a container (whichever comes first), bounded."""
     condition = satisfies(lambda pod: (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
-                          or _restarts(pod) >= 1, "finished, or restarted its container")
+                          or restart_count(pod) >= 1, "finished, or restarted its container")
     return lab.wait(name, condition, timeout=SETTLE_TIMEOUT)
 
 
@@ -456,7 +433,7 @@ def _verify_report(lab, answer: str) -> None:
     _require_pod(answer, "report")
     _apply(lab, answer)
     pod = _settled_or_restarted(lab, "report")
-    if _restarts(pod):
+    if restart_count(pod):
         policy = (pod.get("spec") or {}).get("restartPolicy")
         raise AssertionError(f"✗ pod report ran its task again after it had exited with code 0, so "
                              f"the pod stays in phase {pod.status.phase}: restartPolicy {policy} "
@@ -494,7 +471,7 @@ def _verify_migrate(lab, answer: str) -> None:
     _apply(lab, answer)
     pod = _settled_or_restarted(lab, "migrate")
     ended = _last_termination(pod)
-    if _restarts(pod):
+    if restart_count(pod):
         policy = (pod.get("spec") or {}).get("restartPolicy")
         raise AssertionError(f"✗ pod migrate ran the migration again after it had failed with exit "
                              f"code {ended.get('exitCode')}: restartPolicy {policy} restarts a "

@@ -358,3 +358,15 @@ def test_wait_for_log_follows_until_the_text_and_times_out_with_the_tail(lab):
     assert "line 3" in lab.wait_for_log("talker", "line 3")
     with pytest.raises(WaitTimeout, match=r"(?s)'never' did not appear.*\| line 3"):
         lab.wait_for_log("talker", "never", timeout=2)
+
+
+def test_processes_and_wait_for_event(lab):
+    lab.apply(pod("ps", "sleep 3600"))
+    lab.wait("ps", podlab.ready)
+    seen = lab.processes("ps")
+    assert [(p.pid, p.args) for p in seen] == [(1, "sleep 3600")]  # ps itself is left out
+    assert seen[0].user == "root"
+    started = lab.wait_for_event("ps", "Started")
+    assert (started.involved_object.name, started.reason) == ("ps", "Started") and started.message
+    with pytest.raises(WaitTimeout):
+        lab.wait_for_event("ps", "NoSuchReason", timeout=2)

@@ -72,3 +72,15 @@ def test_a_kube_object_reads_the_same_as_the_v1pod():
     assert podstate.is_ready(obj) and podstate.restart_count(obj) == 2
     assert [(n, t.reason) for n, t in podstate.terminations(obj)] == [("app", "Error")]
     assert podstate.pod_line(obj) == "pod/demo: Running, Ready=True"
+
+
+def test_state_reason_of_the_first_or_the_named_container():
+    p = pod("Running", containers=[container("task", waiting="CrashLoopBackOff", last=(1, "Error")),
+                                   container("side", running=True)],
+            init=[container("setup", terminated=(0, "Completed"))])
+    assert podstate.state_reason(p) == "CrashLoopBackOff"
+    assert podstate.state_reason(p, "side") is None              # running: no reason
+    assert podstate.state_reason(p, "setup") == "Completed"      # init containers by name
+    assert podstate.state_reason(pod("Failed", containers=[container(terminated=(137, "OOMKilled"))])) == "OOMKilled"
+    assert podstate.state_reason(pod("Pending")) is None         # no status yet
+    assert podstate.state_reason(p, "absent") is None
