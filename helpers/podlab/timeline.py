@@ -680,17 +680,18 @@ def plot_moments(moments: Sequence[Moment], *, title: str = "timeline") -> Any:
                   color=_color(row))  # inside the bar, below the points: labels rise above them
     gap = max(end, 1.0) / 40  # labels closer than this to the previous one in the row are stacked
     previous: dict[str, tuple[float, int]] = {}
-    for m in moments:
-        x = m.time - start
-        if m.resolution >= 0.05:  # show the second a whole-second moment may lie in
-            axes.plot([x, x + m.resolution], [y[m.source]] * 2, color=_color(m.source), linewidth=3, alpha=0.35,
+    for source, x, group in _same_time_groups(moments, start):
+        first = group[0]
+        if first.resolution >= 0.05:  # show the second a whole-second moment may lie in
+            axes.plot([x, x + first.resolution], [y[source]] * 2, color=_color(source), linewidth=3, alpha=0.35,
                       solid_capstyle="butt")
-        axes.plot([x], [y[m.source]], marker="o", markersize=4, color=_color(m.source))
-        last_x, level = previous.get(m.source, (float("-inf"), -1))
+        axes.plot([x], [y[source]], marker="o", markersize=4, color=_color(source))
+        last_x, level = previous.get(source, (float("-inf"), -1))
         level = level + 1 if x - last_x < gap else 0
-        previous[m.source] = (x, level)
-        axes.annotate(_label(m), (x, y[m.source]), xytext=(2, 5 + 11 * (level % 4)), textcoords="offset points",
-                      rotation=25, fontsize=7, ha="left", va="bottom")
+        previous[source] = (x, level)
+        # moments at the same time share one label, so that they never print over each other
+        axes.annotate(", ".join(_label(m) for m in group), (x, y[source]), xytext=(2, 5 + 11 * (level % 5)),
+                      textcoords="offset points", rotation=25, fontsize=7, ha="left", va="bottom")
     axes.set_yticks(list(y.values()), list(y.keys()))
     axes.set_ylim(-0.6, len(order) - 0.1)
     axes.set_xlim(-0.02 * max(end, 1.0), max(end, 1.0) * 1.08)
@@ -699,6 +700,21 @@ def plot_moments(moments: Sequence[Moment], *, title: str = "timeline") -> Any:
     axes.grid(axis="x", alpha=0.3)
     axes.set_title(title)
     return figure
+
+
+def _same_time_groups(moments: Sequence[Moment], start: float) -> list[tuple[str, float, list[Moment]]]:
+    """(row, x, moments) for each run of moments in one row at the same time, in time order."""
+    groups: list[tuple[str, float, list[Moment]]] = []
+    last: dict[str, tuple[str, float, list[Moment]]] = {}
+    for m in sorted(moments, key=lambda m: m.time):
+        x = m.time - start
+        group = last.get(m.source)
+        if group is not None and abs(group[1] - x) < 1e-6:
+            group[2].append(m)
+            continue
+        last[m.source] = (m.source, x, [m])
+        groups.append(last[m.source])
+    return groups
 
 
 def _label(m: Moment) -> str:

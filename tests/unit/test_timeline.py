@@ -379,6 +379,15 @@ def test_plot_draws_every_moment_headless():
     assert figure._repr_png_().startswith(b"\x89PNG")     # and what it shows
 
 
+def test_plot_gives_moments_at_the_same_time_one_label():
+    pytest.importorskip("matplotlib")
+    moments = [Moment("created", 10.0, 1.0, "pod"), Moment("Scheduled", 10.0, 1.0, "events"),
+               Moment("Pulled", 10.0, 1.0, "events"), Moment("Started", 11.0, 1.0, "events")]
+    texts = [t.get_text() for t in plot_moments(moments, title="pod/x").axes[0].texts]
+    assert "Scheduled, Pulled" in texts and "Started" in texts
+    assert "Scheduled" not in texts and "Pulled" not in texts
+
+
 def test_plot_of_nothing_says_so():
     pytest.importorskip("matplotlib")
     figure = plot_moments([], title="pod/none")
