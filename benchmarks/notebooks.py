@@ -30,6 +30,9 @@ IMPOSED = {
     "book/02-the-pod.ipynb": (10.0, "one 10 s crash-loop back-off: the two crash-looping pods "
                                     "(run in parallel) show CrashLoopBackOff only as their first "
                                     "back-off ends; no grace period or probe is waited out"),
+    "book/03-lifecycle-hooks.ipynb": (15.0, "a hanging preStop killed at its 3 s grace period plus the "
+                                            "kubelet's 2 s minimum, a 5 s postStart hook, a 2 s sleep "
+                                            "action, the Job's 3 s of start-up work"),
     "labs/02-pod-basics.ipynb": (20.0, "two 10 s crash-loop back-offs: exercise 4's crash-looping "
                                        "pod shows CrashLoopBackOff only as its first back-off ends, "
                                        "and the back-off follow-up measures one"),
