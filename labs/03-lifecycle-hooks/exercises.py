@@ -1,0 +1,516 @@
+"""Exercises of lab 03, "Container lifecycle hooks, hands-on" (labs/03-lifecycle-hooks.ipynb).
+
+Exercises 1 to 4 give a manifest to edit: its starter and one solution are YAML files beside
+this module (exN-*.starter.yaml, exN-*.solution.yaml). The check applies the reader's
+manifest in the lab's namespace and looks at what really happens: what the app logged and
+how its container ended, a journal the app wrote to a file on the node (read with
+lab.read_node_file, then removed), the kubelet's events and the container's waiting message,
+and a timeline of the pod's deletion (lab.timeline) with the marks its container left in
+its termination message. Exercise 5 asks for predictions instead, and its check runs fixed
+pods (predict-prestop.yaml) to compare them with what happens.
+
+Each exercise names the failure its starter is meant to produce (starter_fails_with);
+tests/live/test_exercises.py proves on a live cluster that the starter fails with it and
+that the solution passes.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from podlab import (NODE_SHARE_DIR, ApiRejected, Exercise, PodlabError, WaitTimeout, expect_equal,
+                    expect_line, expect_true, finished, parse_marks, ready, restart_count, satisfies,
+                    state_reason)
+from podlab.manifests import load_manifests
+
+HERE = Path(__file__).resolve().parent
+
+# A lab pod starts in a second or two (the image is on the node); a postStart hook of two
+# seconds comes on top. 60 s leaves room for a loaded machine.
+READY_TIMEOUT = 60.0
+# How long a check follows a container's log for a line it expects: the lines come at once.
+LOG_TIMEOUT = 20.0
+# A pod that runs once (restartPolicy Never) and whose container ends by itself, by a failed
+# hook or by a failed liveness probe (every second, one failure) ends within seconds.
+SETTLE_TIMEOUT = 60.0
+# Events are recorded asynchronously, a moment after the state change they report.
+EVENT_TIMEOUT = 30.0
+
+
+def _text(name: str) -> str:
+    """A manifest file of this lab, as text (a starter or a solution)."""
+    return (HERE / name).read_text()
+
+
+def _require_pod(answer, name: str) -> dict:
+    """The pod `name` the manifest defines (as a dict); the answer must keep the starter's name."""
+    pods = {o["metadata"]["name"]: o for o in load_manifests(answer) if o.get("kind") == "Pod"}
+    if name not in pods:
+        raise AssertionError(f"✗ the manifest must define a Pod named {name!r} "
+                             f"(keep the starter's name); it defines {sorted(pods) or 'no pod'}")
+    return pods[name]
+
+
+def _require_container(spec: dict, pod: str, name: str) -> dict:
+    for container in spec.get("containers") or []:
+        if container.get("name") == name:
+            return container
+    raise AssertionError(f"✗ pod {pod} has no container named {name!r}: keep the starter's container")
+
+
+def _apply(lab, answer) -> None:
+    """Apply the answer; a manifest the API server refuses is a failed check, with the server's words."""
+    try:
+        lab.apply(answer)
+    except ApiRejected as e:
+        # The server's message names the object and its namespace first ("... (ns/name; /v1,
+        # Kind=Pod): .spec...." or 'Pod "name" is invalid: spec....'): keep what it says.
+        said = e.message.rsplit("): ", 1)[-1].split(" is invalid: ", 1)[-1].strip()
+        raise AssertionError(f"✗ the API server rejected the manifest: {said}") from None
+
+
+def _status_of(pod, container: str) -> dict:
+    status = pod.get("status") or {}
+    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        if cs.get("name") == container:
+            return cs
+    return {}
+
+
+def _is_ready(pod) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions") or [])
+
+
+def _has_ended(pod) -> bool:
+    return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+
+
+def _command(container: dict) -> str:
+    return " ".join(str(part) for part in (container.get("command") or []) + (container.get("args") or []))
+
+
+# -- Exercise 1: a file the app needs, prepared by postStart ----------------------------------------
+
+CATALOG_CONF = "/config/catalog.conf"
+
+
+def _prepares_the_file(spec: dict) -> bool:
+    """Whether the two seconds of preparation are still there: in an init container or a postStart hook."""
+    commands = [_command(c) for c in spec.get("initContainers") or []]
+    for container in spec.get("containers") or []:
+        hook = ((container.get("lifecycle") or {}).get("postStart") or {}).get("exec") or {}
+        commands.append(" ".join(str(part) for part in hook.get("command") or []))
+    return any("sleep 2" in command and CATALOG_CONF in command for command in commands)
+
+
+def _verify_catalog(lab, answer: str) -> None:
+    spec = _require_pod(answer, "catalog")["spec"]
+    _require_container(spec, "catalog", "app")
+    if spec.get("restartPolicy") != "Never":
+        raise AssertionError("✗ keep `restartPolicy: Never`: the app must find its configuration on its "
+                             "first run, not after a restart")
+    if not _prepares_the_file(spec):
+        raise AssertionError("✗ the preparation step is gone or changed: keep its command as it is "
+                             f"(two seconds of work, then {CATALOG_CONF}); you may move it")
+    _apply(lab, answer)
+    pod = lab.wait("catalog", satisfies(lambda p: _is_ready(p) or _has_ended(p), "ready, or finished"),
+                   timeout=READY_TIMEOUT)
+    if _has_ended(pod):
+        log = lab.logs("catalog", container="app").strip()
+        ended = (_status_of(pod, "app").get("state") or {}).get("terminated") or {}
+        if "is missing" in log:
+            raise AssertionError(
+                f"✗ container app exited with code {ended.get('exitCode')} as soon as it started; its log: "
+                f"`{log}`. It looked for the file before the postStart hook had written it: the hook "
+                "runs alongside the entrypoint, not before it, and this one needs two seconds")
+        raise AssertionError(f"✗ pod catalog ended (phase {pod.status.phase}, exit code "
+                             f"{ended.get('exitCode')}) instead of serving; the app's log: `{log}`")
+    try:
+        log = lab.wait_for_log("catalog", "serving with", container="app", timeout=LOG_TIMEOUT)
+    except WaitTimeout:
+        log = lab.logs("catalog", container="app")
+    expect_line("log of container app", log, "catalog: serving with workers=4")
+    expect_equal("restarts of container app", restart_count(pod, "app"), 0)
+
+
+PREPARE_WITH_POSTSTART = Exercise(
+    id="03-poststart-race",
+    title="A file the app needs at once",
+    task="""\
+The catalog app in pod `catalog` reads /config/catalog.conf once, as it starts, and gives
+up without it (exit code 1). The team prepares the file in a postStart hook, on the
+theory that the hook runs before the app. The preparation takes two seconds (it renders a
+template; here `sleep 2` stands in). As written, the app gives up every time.
+
+Fix the pod so that the app finds its configuration and serves. Keep the preparation's
+command as it is (you may move it), and keep restartPolicy: Never: the app must succeed on
+its first run, not after a restart.""",
+    starter=_text("ex1-catalog.starter.yaml"),
+    solution=_text("ex1-catalog.solution.yaml"),
+    hints=[
+        "Run the check and read the app's log. A postStart hook starts once the container has "
+        "started: by then the app's first line has run, or is about to.",
+        "Kubernetes has one kind of container that runs to completion before any app container "
+        "starts: an init container. (The other way out: the app waits until the file exists.)",
+        "Move the hook's command into an init container `prepare` (same image, the `config` "
+        "volume mounted at /config) under `initContainers:`, and delete the postStart hook.",
+    ],
+    starter_fails_with="the hook runs alongside the entrypoint, not before it",
+    verify=_verify_catalog,
+)
+
+
+# -- Exercise 2: drain within the grace period, checked on the node -------------------------------
+
+JOURNAL_DIR = "lifecycle-hooks"  # under NODE_SHARE_DIR; the pods' subPathExpr adds the namespace
+
+
+def journal_path(lab, name: str = "worker.log") -> str:
+    """Where on the node a pod of this lab writes its journal."""
+    return f"{NODE_SHARE_DIR}/{JOURNAL_DIR}/{lab.namespace}/{name}"
+
+
+def remove_node_files(lab) -> None:
+    """Remove what this lab's pods wrote on the node (its namespace's directory), with a helper pod."""
+    lab.apply(HERE / "node-share.yaml")
+    lab.wait("node-share", ready, timeout=READY_TIMEOUT)
+    # The parent directory goes too once no lab has a directory in it (rmdir refuses otherwise).
+    lab.exec("node-share", f"rm -rf /share/{JOURNAL_DIR}/{lab.namespace} && "
+                           f"{{ rmdir /share/{JOURNAL_DIR} 2>/dev/null; true; }}").check()
+
+
+def _verify_drain(lab, answer: str) -> None:
+    spec = _require_pod(answer, "worker")["spec"]
+    worker = _require_container(spec, "worker", "worker")
+    remove_node_files(lab)  # a journal left by an earlier attempt
+    try:
+        _apply(lab, answer)
+        lab.wait("worker", ready, timeout=READY_TIMEOUT)
+        # Delete the pod just after a job has started: the job then has four seconds to go.
+        lab.wait_for_log("worker", "job 1 started", container="worker", timeout=LOG_TIMEOUT)
+        timeline = lab.timeline("worker")
+        lab.delete("worker")
+        timeline.stop()
+        try:
+            journal = lab.read_node_file(journal_path(lab))
+        except PodlabError:
+            raise AssertionError(f"✗ no journal on the node at {journal_path(lab)}: keep the worker's "
+                                 "`journal` volume and its mount as they are") from None
+    finally:
+        remove_node_files(lab)
+
+    lines = [line.strip() for line in journal.splitlines() if line.strip()]
+    last = lines[-1] if lines else "(nothing)"
+    if any(line.startswith("SIGTERM: job") for line in lines):
+        hook = (worker.get("lifecycle") or {}).get("preStop")
+        grace = spec.get("terminationGracePeriodSeconds", 30)
+        if last.endswith("drain under way"):
+            why = ("SIGTERM came while the drain was under way. The kubelet sends SIGTERM as soon as the "
+                   f"preStop hook returns, and at the latest when the grace period ({grace} s) is up; the "
+                   "drain needs the rest of a job, up to 4 s")
+            if "FailedPreStopHook" in timeline.names():  # recorded asynchronously: mentioned when seen
+                why += ". Here the grace period ran out first (event FailedPreStopHook)"
+        elif not hook:
+            why = "the container has no preStop hook, so SIGTERM came as soon as the pod was deleted"
+        elif "sleep" in hook:
+            why = ("a sleep action only waits: it does not ask the worker to drain, so the worker went "
+                   "on taking jobs until SIGTERM came")
+        else:
+            why = "the preStop hook never asked the worker to drain (/tmp/drain did not exist)"
+        raise AssertionError(f"✗ the worker lost the job it was doing (its journal on the node ends with "
+                             f"`{last}`): {why}")
+    if "drained" not in lines or not last.startswith("SIGTERM: exiting"):
+        raise AssertionError(f"✗ the worker's journal on the node does not end with a drain and a clean "
+                             f"exit; it ends with `{last}` (no SIGTERM line: the worker was killed)")
+    started = [line.split()[1] for line in lines if line.startswith("job ") and line.endswith(" started")]
+    expect_true("every job the worker started is done (journal on the node)",
+                all(f"job {n} done" in lines for n in started))
+    expect_line("journal of the worker, on the node", journal, "drained")
+    expect_line("journal of the worker, on the node", journal, "SIGTERM: exiting, no job lost")
+
+
+DRAIN_WITH_PRESTOP = Exercise(
+    id="03-prestop-drain",
+    title="Drain before SIGTERM",
+    task="""\
+Pod `worker` takes jobs one after another, four seconds each, and writes a journal to a
+file on the node (a hostPath volume under podlab's share), which outlives the pod. Asked
+to drain (the file /tmp/drain appears), it finishes the job in hand, takes no new one,
+writes `drained` and creates /tmp/drained. SIGTERM ends it at once, and a job still
+running is lost.
+
+When the pod is deleted in the middle of a job, no job may be lost. Fix the pod's preStop
+hook and its grace period; leave the worker's command and its journal volume as they are.
+The check deletes the pod just after a job has started, then reads the journal on the
+node (and removes it).""",
+    starter=_text("ex2-worker.starter.yaml"),
+    solution=_text("ex2-worker.solution.yaml"),
+    hints=[
+        "Run the check and read the last line of the journal: the drain had begun, SIGTERM came "
+        "before it was done. The kubelet sends SIGTERM as soon as the preStop hook has returned: "
+        "how long does `touch /tmp/drain` take?",
+        "Let the hook wait until the worker has drained: under `sh -c`, "
+        "`touch /tmp/drain; until [ -e /tmp/drained ]; do sleep 0.2; done`.",
+        "The grace period counts from the deletion and covers the hook and the exit; after it the "
+        "kubelet stops waiting for the hook. A job takes up to four seconds: set "
+        "`terminationGracePeriodSeconds: 10`.",
+    ],
+    starter_fails_with="SIGTERM came while the drain was under way",
+    verify=_verify_drain,
+)
+
+
+# -- Exercise 3: a failing postStart, diagnosed from events and the waiting message --------------
+
+_EXEC_ERROR = re.compile(r'exec: "[^"]*": [^,\n]+')
+_EXIT_ERROR = re.compile(r"exited with \d+: .*?(?=, message:|$)", re.S)
+_HEX_ID = re.compile(r"\b[0-9a-f]{64}\b")
+
+
+def hook_error(message: str) -> str:
+    """The part of a PostStartHookError message that says why the hook failed."""
+    for pattern in (_EXEC_ERROR, _EXIT_ERROR):
+        found = pattern.search(message or "")
+        if found:
+            return found[0].strip()
+    tail = (message or "").split("failed - error: ", 1)[-1]
+    return _HEX_ID.sub("<id>", tail).strip()
+
+
+def _verify_inventory(lab, answer: str) -> None:
+    spec = _require_pod(answer, "inventory")["spec"]
+    _require_container(spec, "inventory", "app")
+    _apply(lab, answer)
+    pod = lab.wait("inventory", satisfies(
+        lambda p: _is_ready(p) or state_reason(p, "app") == "PostStartHookError" or _has_ended(p),
+        "ready, or failing its postStart hook"), timeout=READY_TIMEOUT)
+    if not _is_ready(pod):
+        event = lab.wait_for_event("inventory", "FailedPostStartHook", timeout=EVENT_TIMEOUT)
+        waiting = (_status_of(pod, "app").get("state") or {}).get("waiting") or {}
+        raise AssertionError(
+            "✗ the postStart hook of container app failed, so the kubelet stopped the container (and, "
+            "under restartPolicy Always, starts it again, and the hook fails again); what "
+            "`kubectl describe pod inventory` shows:\n"
+            f"  event {event.type} {event.reason}: {event.message}\n"
+            f"  container app waiting, reason {waiting.get('reason')}: … {hook_error(waiting.get('message', ''))}")
+    expect_equal("restarts of container app", restart_count(pod, "app"), 0)
+    registration = lab.read_file("inventory", "/tmp/registration", container="app")
+    expect_true("the hook's script ran: /tmp/registration says `registered <pod name>`",
+                registration.strip() == "registered inventory")
+
+
+DIAGNOSE_FAILING_HOOK = Exercise(
+    id="03-failing-hook",
+    title="A postStart hook that fails",
+    task="""\
+Pod `inventory` registers its app with a script, register.sh, kept in the ConfigMap
+`inventory-hooks` and mounted at /hooks; its postStart hook runs the script. The pod
+never becomes Ready, and its container restarts again and again.
+
+Find out why from what Kubernetes records: the pod's events (`lab.events("inventory")`,
+what `kubectl describe pod inventory` lists under Events) and its container's state
+(`lab.pod("inventory")`, under State in describe). The check prints both. Then fix the
+manifest; keep the script's text and the hook's purpose.""",
+    starter=_text("ex3-inventory.starter.yaml"),
+    solution=_text("ex3-inventory.solution.yaml"),
+    hints=[
+        "The event only says that the hook failed; the container's waiting message says why. "
+        "`exec: \"…\": permission denied` comes from the runtime: it could not execute the file.",
+        "Files of a ConfigMap volume are mounted with mode 0644 unless the volume says otherwise: "
+        "readable, not executable. (`ls -lL /hooks` in the container shows it.)",
+        "Add `defaultMode: 0755` under `configMap:` in the volume (or run the script through the "
+        "shell: `command: [\"sh\", \"/hooks/register.sh\"]`).",
+    ],
+    starter_fails_with='exec: "/hooks/register.sh": permission denied',
+    verify=_verify_inventory,
+)
+
+
+# -- Exercise 4: an httpGet preStop hook against the container's own server -----------------------
+
+SERVER_PORT = 8080
+
+
+def _hook_port(container: dict, port) -> int | None:
+    """The port number an httpGet handler asks (a number, or the name of a declared container port)."""
+    if isinstance(port, int) or (isinstance(port, str) and port.isdigit()):
+        return int(port)
+    for declared in container.get("ports") or []:
+        if declared.get("name") == port:
+            return int(declared["containerPort"])
+    return None
+
+
+_LOOPBACK = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1 and ::1, as /proc/net/tcp* write them
+
+
+def reachable_ports(lab, pod: str, container: str) -> set[int]:
+    """The TCP ports something in the pod listens on at an address other than loopback (so, on
+    the pod's IP): from the kernel's socket tables, /proc/net/tcp and tcp6."""
+    tables = lab.exec(pod, "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null", container=container).stdout
+    ports = set()
+    for line in tables.splitlines():
+        fields = line.split()
+        # sl local_address rem_address st ...: the local address is HEXADDR:HEXPORT, state 0A is LISTEN
+        if len(fields) > 3 and ":" in fields[1] and fields[3] == "0A":
+            address, port = fields[1].rsplit(":", 1)
+            if address.upper() not in _LOOPBACK:
+                ports.add(int(port, 16))
+    return ports
+
+
+def _verify_orders(lab, answer: str) -> None:
+    spec = _require_pod(answer, "orders")["spec"]
+    api = _require_container(spec, "orders", "api")
+    request = (((api.get("lifecycle") or {}).get("preStop") or {}).get("httpGet"))
+    if not request:
+        raise AssertionError("✗ container api has no httpGet preStop hook: the task is to make the "
+                             "kubelet's own request reach the server")
+    port = _hook_port(api, request.get("port"))
+    if port is None:
+        raise AssertionError(f"✗ the hook asks port {request.get('port')!r}, which container api does not "
+                             "declare by that name")
+    _apply(lab, answer)
+    lab.wait("orders", ready, timeout=READY_TIMEOUT)  # the readiness probe: the server listens
+    # Does anything in the pod listen on the hook's port, on the pod's IP? (Read from the kernel's
+    # socket tables: a test request could set off the drain itself.)
+    reachable = port in reachable_ports(lab, "orders", "api")
+    timeline = lab.timeline("orders")
+    lab.delete("orders")
+    timeline.stop()
+    if "drain-requested" not in timeline.names():
+        if not reachable:
+            # The request was refused: the kubelet records the hook's failure (asynchronously).
+            event = lab.wait_for_event("orders", "FailedPreStopHook", timeout=EVENT_TIMEOUT)
+            raise AssertionError(f"✗ the preStop hook failed (event {event.reason}: {event.message}), and "
+                                 f"the kubelet went on to SIGTERM: nothing in the pod listens on port {port}, "
+                                 f"so the kubelet's request to the pod's IP was refused. The server listens on port {SERVER_PORT}")
+        raise AssertionError(f"✗ the server never got GET /cgi-bin/drain, although it listens on port {port} "
+                             f"(the hook asked the path {request.get('path', '/')!r}): an httpGet hook "
+                             "succeeds on any HTTP answer, 404 for a wrong path included, so the kubelet "
+                             "reports nothing")
+    requests = [name for name in timeline.names() if name.partition("#")[0] == "drain-requested"]
+    expect_equal("GET /cgi-bin/drain requests the server noted", len(requests), 1)
+    expect_true("the drain request came before SIGTERM (whole seconds)", timeline.order("drain-requested", "sigterm"))
+
+
+HTTP_PRESTOP = Exercise(
+    id="03-http-hook",
+    title="An httpGet hook to the app's own server",
+    task="""\
+Pod `orders` runs an API on busybox httpd, port 8080 (declared as container port `http`).
+Before the pod stops, the API must be told to drain: GET /cgi-bin/drain on its own
+server. The pod has a preStop hook of type httpGet for that, but the API never gets the
+request. Fix the hook; leave the server as it is. The check deletes the pod and reads
+what the server noted (its termination message) and the pod's events.""",
+    starter=_text("ex4-orders.starter.yaml"),
+    solution=_text("ex4-orders.solution.yaml"),
+    hints=[
+        "The kubelet sends an httpGet hook's request itself, to the pod's IP and the port the "
+        "hook names. Which port does the server listen on?",
+        "`port:` takes a number or the name of a port the container declares (`http` here).",
+        "Set the hook's `port: 8080` (or `port: http`), and keep `path: /cgi-bin/drain`: a wrong "
+        "path would get a 404, which the kubelet counts as success.",
+    ],
+    starter_fails_with="nothing in the pod listens on port 80",
+    verify=_verify_orders,
+)
+
+
+# -- Exercise 5: predict, then observe: when does preStop run? ------------------------------------
+
+PREDICT_FILE = "predict-prestop.yaml"
+_PREDICT_PODS = {
+    "exits-itself": "the app exits 0 by itself after a second",
+    "deleted": "the pod is deleted: kubectl delete pod",
+    "liveness-fails": "its liveness probe fails",
+    "poststart-fails": "its postStart hook fails",
+}
+
+
+def _marks_of(pod) -> list[str]:
+    ended = (_status_of(pod, "app").get("state") or {}).get("terminated") or {}
+    return [m.label for m in parse_marks(ended.get("message") or "", strict=False)]
+
+
+def _observe_prestop(lab) -> dict[str, bool]:
+    """Whether each predict pod's preStop hook ran: from its marks, once its container has ended."""
+    lab.delete(HERE / PREDICT_FILE, grace_period=1)  # a clean start: no pod of an earlier attempt
+    lab.apply(HERE / PREDICT_FILE)
+    lab.wait("deleted", ready, timeout=READY_TIMEOUT)
+    timeline = lab.timeline("deleted")  # the pod is gone after the deletion: its last status is recorded
+    lab.delete("deleted")
+    timeline.stop()
+    observed = {"deleted": "preStop" in timeline.names()}
+    for name in ("exits-itself", "liveness-fails", "poststart-fails"):
+        observed[name] = "preStop" in _marks_of(lab.wait(name, finished, timeout=SETTLE_TIMEOUT))
+    return observed
+
+
+def _verify_predict_prestop(lab, predictions) -> None:
+    if not isinstance(predictions, dict):
+        raise AssertionError("✗ the answer must be a dict of predictions: copy the starter and fill it in")
+    unknown = sorted(set(predictions) - set(_PREDICT_PODS))
+    if unknown:
+        raise AssertionError(f"✗ unknown keys {unknown}: keep the starter's keys {list(_PREDICT_PODS)}")
+    missing = [name for name in _PREDICT_PODS if not isinstance(predictions.get(name), bool)]
+    if missing:
+        raise AssertionError(f"✗ no prediction yet for {', '.join(missing)}: write True (the preStop hook "
+                             "runs) or False for each pod, then check again")
+    observed = _observe_prestop(lab)
+    wrong = []
+    width = max(len(name) + len(what) for name, what in _PREDICT_PODS.items()) + 3
+    for name, what in _PREDICT_PODS.items():
+        same = predictions[name] == observed[name]
+        label = f"{name} ({what})"
+        print(f"{'✓' if same else '✗'} {label:<{width}}  predicted {predictions[name]}, "
+              f"observed {observed[name]}")
+        if not same:
+            wrong.append(name)
+    if wrong:
+        raise AssertionError(f"✗ {len(wrong)} of {len(_PREDICT_PODS)} predictions differ from what the "
+                             f"cluster did: {', '.join(wrong)} (the explanation follows the exercise)")
+
+
+PREDICT_PRESTOP = Exercise(
+    id="03-predict-prestop",
+    title="Predict, then observe: when does preStop run?",
+    task="""\
+Four pods (03-lifecycle-hooks/predict-prestop.yaml), each with one container `app` and
+the same preStop hook, which notes that it ran. Only the way each container comes to an
+end differs:
+
+  exits-itself     the app exits 0 by itself after a second
+  deleted          the pod is deleted (kubectl delete pod deleted)
+  liveness-fails   the app's liveness probe fails (after two healthy seconds)
+  poststart-fails  the container's postStart hook fails (exit code 1)
+
+For each pod, predict whether its preStop hook runs: True or False.
+
+The starter holds one prediction already, which the sources suggest when they call
+preStop the hook that runs "before the container terminates": that it runs for a
+container that exits by itself. Keep it or change it, and fill in the others.""",
+    starter={
+        "exits-itself": True,
+        "deleted": None,
+        "liveness-fails": None,
+        "poststart-fails": None,
+    },
+    solution={
+        "exits-itself": False,
+        "deleted": True,
+        "liveness-fails": True,
+        "poststart-fails": True,
+    },
+    hints=[
+        "preStop belongs to the kubelet's way of *stopping* a container. For each pod, ask: does "
+        "the kubelet decide to stop this container, or does it end on its own?",
+        "A failing liveness probe and a failing postStart hook both make the kubelet kill the "
+        "container, and it kills a container the same way, whatever the reason.",
+        "Only a container that ends by itself skips preStop: by then there is nothing to stop.",
+    ],
+    starter_fails_with="no prediction yet",
+    verify=_verify_predict_prestop,
+)
