@@ -36,6 +36,8 @@ IMPOSED = {
     "labs/02-pod-basics.ipynb": (20.0, "two 10 s crash-loop back-offs: exercise 4's crash-looping "
                                        "pod shows CrashLoopBackOff only as its first back-off ends, "
                                        "and the back-off follow-up measures one"),
+    "labs/03-lifecycle-hooks.ipynb": (10.0, "a 2 s postStart preparation, one drained 4 s job, a "
+                                            "liveness kill (2 s healthy, a 1 s probe period, a 1 s hook)"),
     "labs/01-downward-api.ipynb": (30.0, "exercise 6's stored starter check sits out its 30 s DNS "
                                          "bound (podlab's choice; upstream promises none)"),
 }
