@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable
 
-from .errors import PodlabError
+from .errors import ApiRejected, PodlabError
 from .manifests import delete, load_manifests
 from .timeouts import RESET_GRACE
 
@@ -112,6 +112,26 @@ def load_exercises(path: str | Path) -> list[Exercise]:
     if duplicates:
         raise PodlabError(f"Exercise ids must be unique; repeated: {', '.join(duplicates)}.")
     return found
+
+
+def require_pod(answer: Any, name: str) -> dict[str, Any]:
+    """The Pod `name` an answer's manifest defines, as a dict; a check fails if it has none."""
+    pods = {o["metadata"]["name"]: o for o in load_manifests(answer) if o.get("kind") == "Pod"}
+    if name not in pods:
+        raise AssertionError(f"✗ the manifest must define a Pod named {name!r} "
+                             f"(keep the starter's name); it defines {sorted(pods) or 'no pod'}")
+    return pods[name]
+
+
+def apply_answer(lab: Lab, answer: Any) -> None:
+    """Apply an answer in the lab; a manifest the API server refuses fails the check with the server's words."""
+    try:
+        lab.apply(answer)
+    except ApiRejected as e:
+        # The server names the object first ("... (ns/name; /v1, Kind=Pod): .spec...." or
+        # 'Pod "name" is invalid: spec....'): keep what it says about the manifest.
+        said = e.message.rsplit("): ", 1)[-1].split(" is invalid: ", 1)[-1].strip()
+        raise AssertionError(f"✗ the API server rejected the manifest: {said}") from None
 
 
 def _import(file: Path):

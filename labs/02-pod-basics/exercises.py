@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from podlab import (ApiRejected, Exercise, WaitTimeout, expect_equal, expect_line, expect_true,
+from podlab import (Exercise, WaitTimeout, expect_equal, expect_line, expect_true,
                     finished, ready, restart_count, satisfies, state_reason)
-from podlab.manifests import load_manifests
+from podlab.exercises import apply_answer, require_pod
 
 HERE = Path(__file__).resolve().parent
 
@@ -45,26 +45,6 @@ BACKOFF_TIMEOUT = 60.0
 def _text(name: str) -> str:
     """A manifest file of this lab, as text (a starter or a solution)."""
     return (HERE / name).read_text()
-
-
-def _require_pod(answer, name: str) -> dict:
-    """The pod `name` the manifest defines (as a dict); the answer must keep the starter's name."""
-    pods = {o["metadata"]["name"]: o for o in load_manifests(answer) if o.get("kind") == "Pod"}
-    if name not in pods:
-        raise AssertionError(f"✗ the manifest must define a Pod named {name!r} "
-                             f"(keep the starter's name); it defines {sorted(pods) or 'no pod'}")
-    return pods[name]
-
-
-def _apply(lab, answer) -> None:
-    """Apply the answer; a manifest the API server refuses is a failed check, with the server's words."""
-    try:
-        lab.apply(answer)
-    except ApiRejected as e:
-        # The server's message names the object and its namespace first ("... (ns/name; /v1,
-        # Kind=Pod): .spec...."): keep what it says about the manifest.
-        said = e.message.rsplit("): ", 1)[-1].strip()
-        raise AssertionError(f"✗ the API server rejected the manifest: {said}") from None
 
 
 def _container(spec: dict, name: str) -> tuple[str, dict] | None:
@@ -102,7 +82,7 @@ SHOP_LINES = ["order 1 accepted", "order 2 accepted", "order 3 accepted"]
 
 
 def _verify_log_sidecar(lab, answer: str) -> None:
-    pod_spec = _require_pod(answer, "shop")["spec"]
+    pod_spec = require_pod(answer, "shop")["spec"]
     found = _container(pod_spec, "log-shipper")
     if found is None:
         raise AssertionError("✗ pod shop has no container named log-shipper: keep the starter's shipper")
@@ -112,7 +92,7 @@ def _verify_log_sidecar(lab, answer: str) -> None:
         raise AssertionError("✗ log-shipper is an ordinary init container: the app would not start "
                              "until it exits, and `tail -F` never exits (a sidecar needs "
                              "restartPolicy: Always)")
-    _apply(lab, answer)
+    apply_answer(lab, answer)
     lab.wait("shop", ready, timeout=READY_TIMEOUT)
 
     # Does the shipper see the file at all? Then give it time to copy three lines.
@@ -171,7 +151,7 @@ APP_MARKER = "configuration reloaded"  # a word of the app's command line, and o
 
 
 def _verify_reload(lab, answer: str) -> None:
-    pod_spec = _require_pod(answer, "reloader")["spec"]
+    pod_spec = require_pod(answer, "reloader")["spec"]
     for name in ("app", "tool"):
         if _container(pod_spec, name) is None:
             raise AssertionError(f"✗ pod reloader has no container {name!r}: keep the starter's containers")
@@ -180,7 +160,7 @@ def _verify_reload(lab, answer: str) -> None:
         raise AssertionError("✗ hostPID: true puts the pod into the node's process namespace, where "
                              "its containers see (and could signal) every process on the node. "
                              "Share the processes of this pod only")
-    _apply(lab, answer)
+    apply_answer(lab, answer)
     lab.wait("reloader", ready, timeout=READY_TIMEOUT)
 
     seen = lab.processes("reloader", container="tool")
@@ -250,8 +230,8 @@ def host_aliases_section(hosts: str) -> dict[str, str]:
 
 
 def _verify_hosts(lab, answer: str) -> None:
-    _require_pod(answer, "orders")
-    _apply(lab, answer)
+    require_pod(answer, "orders")
+    apply_answer(lab, answer)
     lab.wait("orders", ready, timeout=READY_TIMEOUT)
     hosts = lab.read_file("orders", "/etc/hosts")
     if HOST_ALIASES_MARKER not in hosts:
@@ -430,8 +410,8 @@ def _last_termination(pod, container: str = "task") -> dict:
 
 
 def _verify_report(lab, answer: str) -> None:
-    _require_pod(answer, "report")
-    _apply(lab, answer)
+    require_pod(answer, "report")
+    apply_answer(lab, answer)
     pod = _settled_or_restarted(lab, "report")
     if restart_count(pod):
         policy = (pod.get("spec") or {}).get("restartPolicy")
@@ -467,8 +447,8 @@ Succeeded. Keep the container's command.""",
 
 
 def _verify_migrate(lab, answer: str) -> None:
-    _require_pod(answer, "migrate")
-    _apply(lab, answer)
+    require_pod(answer, "migrate")
+    apply_answer(lab, answer)
     pod = _settled_or_restarted(lab, "migrate")
     ended = _last_termination(pod)
     if restart_count(pod):

@@ -19,10 +19,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from podlab import (NODE_SHARE_DIR, ApiRejected, Exercise, PodlabError, WaitTimeout, expect_equal,
+from podlab import (NODE_SHARE_DIR, Exercise, PodlabError, WaitTimeout, expect_equal,
                     expect_line, expect_true, finished, parse_marks, ready, restart_count, satisfies,
                     state_reason)
-from podlab.manifests import load_manifests
+from podlab.exercises import apply_answer, require_pod
 
 HERE = Path(__file__).resolve().parent
 
@@ -43,31 +43,11 @@ def _text(name: str) -> str:
     return (HERE / name).read_text()
 
 
-def _require_pod(answer, name: str) -> dict:
-    """The pod `name` the manifest defines (as a dict); the answer must keep the starter's name."""
-    pods = {o["metadata"]["name"]: o for o in load_manifests(answer) if o.get("kind") == "Pod"}
-    if name not in pods:
-        raise AssertionError(f"✗ the manifest must define a Pod named {name!r} "
-                             f"(keep the starter's name); it defines {sorted(pods) or 'no pod'}")
-    return pods[name]
-
-
 def _require_container(spec: dict, pod: str, name: str) -> dict:
     for container in spec.get("containers") or []:
         if container.get("name") == name:
             return container
     raise AssertionError(f"✗ pod {pod} has no container named {name!r}: keep the starter's container")
-
-
-def _apply(lab, answer) -> None:
-    """Apply the answer; a manifest the API server refuses is a failed check, with the server's words."""
-    try:
-        lab.apply(answer)
-    except ApiRejected as e:
-        # The server's message names the object and its namespace first ("... (ns/name; /v1,
-        # Kind=Pod): .spec...." or 'Pod "name" is invalid: spec....'): keep what it says.
-        said = e.message.rsplit("): ", 1)[-1].split(" is invalid: ", 1)[-1].strip()
-        raise AssertionError(f"✗ the API server rejected the manifest: {said}") from None
 
 
 def _status_of(pod, container: str) -> dict:
@@ -106,7 +86,7 @@ def _prepares_the_file(spec: dict) -> bool:
 
 
 def _verify_catalog(lab, answer: str) -> None:
-    spec = _require_pod(answer, "catalog")["spec"]
+    spec = require_pod(answer, "catalog")["spec"]
     _require_container(spec, "catalog", "app")
     if spec.get("restartPolicy") != "Never":
         raise AssertionError("✗ keep `restartPolicy: Never`: the app must find its configuration on its "
@@ -114,7 +94,7 @@ def _verify_catalog(lab, answer: str) -> None:
     if not _prepares_the_file(spec):
         raise AssertionError("✗ the preparation step is gone or changed: keep its command as it is "
                              f"(two seconds of work, then {CATALOG_CONF}); you may move it")
-    _apply(lab, answer)
+    apply_answer(lab, answer)
     pod = lab.wait("catalog", satisfies(lambda p: _is_ready(p) or _has_ended(p), "ready, or finished"),
                    timeout=READY_TIMEOUT)
     if _has_ended(pod):
@@ -182,11 +162,11 @@ def remove_node_files(lab) -> None:
 
 
 def _verify_drain(lab, answer: str) -> None:
-    spec = _require_pod(answer, "worker")["spec"]
+    spec = require_pod(answer, "worker")["spec"]
     worker = _require_container(spec, "worker", "worker")
     remove_node_files(lab)  # a journal left by an earlier attempt
     try:
-        _apply(lab, answer)
+        apply_answer(lab, answer)
         lab.wait("worker", ready, timeout=READY_TIMEOUT)
         # Delete the pod just after a job has started: the job then has four seconds to go.
         lab.wait_for_log("worker", "job 1 started", container="worker", timeout=LOG_TIMEOUT)
@@ -280,9 +260,9 @@ def hook_error(message: str) -> str:
 
 
 def _verify_inventory(lab, answer: str) -> None:
-    spec = _require_pod(answer, "inventory")["spec"]
+    spec = require_pod(answer, "inventory")["spec"]
     _require_container(spec, "inventory", "app")
-    _apply(lab, answer)
+    apply_answer(lab, answer)
     pod = lab.wait("inventory", satisfies(
         lambda p: _is_ready(p) or state_reason(p, "app") == "PostStartHookError" or _has_ended(p),
         "ready, or failing its postStart hook"), timeout=READY_TIMEOUT)
@@ -362,7 +342,7 @@ def reachable_ports(lab, pod: str, container: str) -> set[int]:
 
 
 def _verify_orders(lab, answer: str) -> None:
-    spec = _require_pod(answer, "orders")["spec"]
+    spec = require_pod(answer, "orders")["spec"]
     api = _require_container(spec, "orders", "api")
     request = (((api.get("lifecycle") or {}).get("preStop") or {}).get("httpGet"))
     if not request:
@@ -372,7 +352,7 @@ def _verify_orders(lab, answer: str) -> None:
     if port is None:
         raise AssertionError(f"✗ the hook asks port {request.get('port')!r}, which container api does not "
                              "declare by that name")
-    _apply(lab, answer)
+    apply_answer(lab, answer)
     lab.wait("orders", ready, timeout=READY_TIMEOUT)  # the readiness probe: the server listens
     # Does anything in the pod listen on the hook's port, on the pod's IP? (Read from the kernel's
     # socket tables: a test request could set off the drain itself.)

@@ -156,6 +156,8 @@ class Page(HTMLParser):
                 self.ids.add(attrs[key])
         if tag in self.URL_ATTRS and attrs.get(self.URL_ATTRS[tag]) is not None:
             self.urls.append((tag, attrs[self.URL_ATTRS[tag]], attrs))
+        if self._cell_depth is not None and tag == "img":  # before the return: <img> is void
+            self.cells[-1]["imgs"] += 1
         if tag in self.VOID:
             return
         self.stack.append((tag, attrs))
@@ -164,8 +166,6 @@ class Page(HTMLParser):
             self.cells.append({"classes": self._classes(attrs), "input": "",
                                "output": "", "input_hidden": False,
                                "output_hidden": False, "imgs": 0, "visible": ""})
-        if self._cell_depth is not None and tag == "img":
-            self.cells[-1]["imgs"] += 1
 
     def handle_startendtag(self, tag, attrs_list):
         self.handle_starttag(tag, attrs_list)

@@ -100,3 +100,22 @@ def test_predictions_are_shown_as_python_and_never_treated_as_a_manifest(capsys)
     ex.check(None, {"answer": 42})  # no lab needed: a dict answer is not reset as a manifest
     assert checked == [{"answer": 42}]
     assert render("kind: Pod\n") == "kind: Pod"
+
+
+def test_require_pod_names_what_the_answer_defines():
+    from podlab.exercises import require_pod
+    answer = "apiVersion: v1\nkind: Pod\nmetadata: {name: shop}\nspec: {containers: []}\n"
+    assert require_pod(answer, "shop")["metadata"]["name"] == "shop"
+    with pytest.raises(AssertionError, match=r"must define a Pod named 'cart' .*it defines \['shop'\]"):
+        require_pod(answer, "cart")
+
+
+def test_apply_answer_turns_a_rejection_into_a_failed_check_with_the_servers_words():
+    from podlab.errors import ApiRejected
+    from podlab.exercises import apply_answer
+
+    def refuse(answer):
+        raise ApiRejected(422, "Invalid", 'Pod "shop" is invalid: spec.containers[0].image: Required value')
+    with pytest.raises(AssertionError, match=r"^✗ the API server rejected the manifest: "
+                                             r"spec.containers\[0\].image: Required value$"):
+        apply_answer(SimpleNamespace(apply=refuse), "…")
