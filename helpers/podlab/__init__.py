@@ -46,7 +46,7 @@ _EXPORTS = {
     "PodlabError": "errors", "ApiRejected": "errors", "WaitFailed": "errors", "WaitTimeout": "errors",
     # constants
     "api_fields": "schema",
-    "LAB_IMAGE": "images", "NODE_SHARE_DIR": "images", "parse_quantity": "quantities",
+    "LAB_IMAGE": "images", "AGNHOST_IMAGE": "images", "NODE_SHARE_DIR": "images", "parse_quantity": "quantities",
     "POD_START": "timeouts", "DELETION": "timeouts", "EXEC": "timeouts", "EXEC_UNTIL": "timeouts",
 }
 # (Submodules named like their main function, podlab.events and podlab.connect, are not
@@ -76,7 +76,7 @@ if TYPE_CHECKING:
                              not_ready, ready, restarted, satisfies, terminated, unschedulable)
     from .errors import ApiRejected, PodlabError, WaitFailed, WaitTimeout
     from .exercises import Exercise, load_exercises
-    from .images import LAB_IMAGE, NODE_SHARE_DIR
+    from .images import AGNHOST_IMAGE, LAB_IMAGE, NODE_SHARE_DIR
     from .nodefiles import read_node_file
     from .objects import KubeObject, KubeObjects
     from .pods import ExecResult, Process, exec_in_pod, exec_until, logs, read_file

@@ -302,6 +302,22 @@ def test_coredns_image_spec_runs_coredns(tmp_path: Path) -> None:
         assert layer.extractfile("coredns").read() == b"\x7fELF fake coredns"
 
 
+def test_agnhost_image_runs_agnhost_like_upstreams(tmp_path: Path) -> None:
+    spec = images.agnhost_image_spec(fake_binary(tmp_path, "agnhost"))
+    assert spec.name == "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
+    assert spec.run_config == {"Entrypoint": ["/agnhost"], "Cmd": ["pause"]}
+    with layer_of(images.oci_archive_bytes(spec)) as layer:
+        assert layer.extractfile("agnhost").read() == b"\x7fELF fake agnhost"
+
+
+def test_agnhost_is_built_from_the_releases_own_source() -> None:
+    from podlab.cluster.local import build
+    gomod = build.agnhost_gomod("v1.37.2", Path(build.GOMOD / "kubernetes"))
+    assert gomod.startswith("module podlab.invalid/agnhost\n")
+    assert "\tk8s.io/kubernetes v1.37.2\n" in gomod
+    assert gomod.rstrip().endswith("tool (\n\tk8s.io/kubernetes/test/images/agnhost\n)")
+
+
 def test_control_plane_images_have_their_command_on_path(tmp_path: Path) -> None:
     spec = images.command_image_spec("kube-apiserver", "v1.37.2", {"kube-apiserver": fake_binary(tmp_path, "a")})
     assert spec.name == "registry.k8s.io/kube-apiserver:v1.37.2"

@@ -28,6 +28,7 @@ GOMOD = Path(__file__).parent / "gomod"
 KUBERNETES_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler",
                        "kubelet", "kube-proxy", "kubectl", "kubeadm")
 CONTAINERD_COMMANDS = ("containerd", "containerd-shim-runc-v2", "ctr")
+AGNHOST_PACKAGE = "k8s.io/kubernetes/test/images/agnhost"
 # What the Go module proxy is asked for when it refuses a version.
 VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)$")
 
@@ -274,6 +275,12 @@ def kubernetes_gomod(version: str, kubernetes_dir: Path) -> str:
                           godebug.group(1) if godebug else None)
 
 
+def agnhost_gomod(version: str, kubernetes_dir: Path) -> str:
+    """The wrapper go.mod for upstream's e2e test image program, from one Kubernetes release."""
+    gomod = kubernetes_gomod(version, kubernetes_dir).replace("podlab.invalid/kubernetes", "podlab.invalid/agnhost")
+    return re.sub(r"tool \(\n.*?\)\n", f"tool (\n\t{AGNHOST_PACKAGE}\n)\n", gomod, flags=re.S)
+
+
 def etcd_gomod(module_version: str) -> str:
     """The wrapper go.mod for etcd and etcdctl, every etcd module at the same version."""
     modules = ("server/v3", "etcdctl/v3", "api/v3", "client/pkg/v3", "client/v3", "pkg/v3")
@@ -346,6 +353,13 @@ def kubernetes_recipe(rel: Release) -> GoBuild:
                    version_ldflags(rel.kubernetes, rel.build_date), tags="selinux,notest")
 
 
+def agnhost_recipe(rel: Release) -> GoBuild:
+    """agnhost, upstream's e2e test program (the gRPC health server of the probe chapter)."""
+    module = wrapper_module("agnhost", rel.kubernetes,
+                            lambda: agnhost_gomod(rel.kubernetes, module_source("k8s.io/kubernetes", rel.kubernetes)))
+    return GoBuild("agnhost", rel.kubernetes, module, (AGNHOST_PACKAGE,), ("agnhost",))
+
+
 def etcd_recipe(rel: Release) -> GoBuild:
     """etcd and etcdctl at the version kubeadm pins."""
     version = rel.etcd_module_version
@@ -379,7 +393,8 @@ def runc_recipe() -> GoBuild:
 
 def all_recipes(rel: Release) -> list[GoBuild]:
     """Everything the local cluster builds from Go modules for one release."""
-    return [kubernetes_recipe(rel), etcd_recipe(rel), coredns_recipe(rel), containerd_recipe(), runc_recipe()]
+    return [kubernetes_recipe(rel), etcd_recipe(rel), coredns_recipe(rel), containerd_recipe(), runc_recipe(),
+            agnhost_recipe(rel)]
 
 
 def build_all(rel: Release) -> dict[str, Path]:

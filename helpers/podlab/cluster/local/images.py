@@ -22,7 +22,7 @@ from pathlib import Path
 
 from podlab import progress
 from podlab.errors import PodlabError
-from podlab.images import LAB_IMAGE
+from podlab.images import AGNHOST_IMAGE, LAB_IMAGE
 from podlab.paths import cache_dir
 
 # Bump when the archive layout changes, so cached archives are rebuilt.
@@ -430,6 +430,15 @@ def command_image_spec(name: str, tag: str, binaries: dict[str, Path], extra: tu
     return ImageSpec(f"{REGISTRY}/{name}:{tag}", f"{name}-{tag}", tuple(entries) + extra, run_config)
 
 
+def agnhost_image_spec(binary: Path) -> ImageSpec:
+    """agnhost as upstream's image runs it: /agnhost as entrypoint, `pause` by default."""
+    entries = (Entry("agnhost", "file", 0o755, binary.read_bytes()), Entry("tmp", "dir", 0o1777),
+               Entry("etc/passwd", "file", 0o644, ETC_PASSWD.encode()),
+               Entry("etc/group", "file", 0o644, ETC_GROUP.encode()))
+    tag = AGNHOST_IMAGE.rsplit(":", 1)[1]
+    return ImageSpec(AGNHOST_IMAGE, f"agnhost-{tag}", entries, {"Entrypoint": ["/agnhost"], "Cmd": ["pause"]})
+
+
 def etcd_image_spec(etcd_dir: Path, tag: str) -> ImageSpec:
     """etcd and etcdctl, as registry.k8s.io/etcd (kubeadm runs `etcd` with its flags)."""
     spec = command_image_spec("etcd", tag, {"etcd": etcd_dir / "etcd", "etcdctl": etcd_dir / "etcdctl"})
@@ -516,6 +525,7 @@ def image_specs(release, bins: dict[str, Path]) -> list[ImageSpec]:
     for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         specs.append(command_image_spec(name, release.kubernetes, {name: k8s / name}))
     specs.append(kube_proxy_image_spec(k8s / "kube-proxy", release.kubernetes))
+    specs.append(agnhost_image_spec(bins["agnhost"] / "agnhost"))
     return specs
 
 
