@@ -14,6 +14,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
 
 def execute(path: Path) -> None:
     """Run one notebook and save it with its new outputs."""
@@ -22,6 +24,11 @@ def execute(path: Path) -> None:
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)   # timestamps: they would change on every run
+        for output in cell.get("outputs", []):
+            # a widget's view points at a model that only lived in this run's kernel: keep its
+            # fixed text/plain and text/html fallback (podlab.widgets), never the widget
+            output.get("data", {}).pop(WIDGET_VIEW, None)
+    notebook.metadata.pop("widgets", None)     # the widget state nbclient stores: none is kept
     nbformat.write(notebook, path)
     print(f"executed {path}")
 

@@ -35,6 +35,10 @@ _EXPORTS = {
     "read_node_file": "nodefiles", "Process": "pods",
     # reading a pod's state (no API call): for predicates and checks in notebooks
     "state_reason": "podstate", "restart_count": "podstate", "waiting_reasons": "podstate",
+    # predict, then measure: the kubelet's timing rules, real pods measured against them, widgets
+    "ProbeSetup": "predict", "TerminationSetup": "predict", "probe_timing": "predict",
+    "termination_outcome": "predict", "measure_probe": "measure", "measure_termination": "measure",
+    "probe_widget": "widgets", "termination_widget": "widgets",
     # claims that print one stable line
     "expect_equal": "assertions", "expect_same": "assertions", "expect_contains": "assertions",
     "expect_line": "assertions", "expect_at_least": "assertions", "expect_true": "assertions",
@@ -85,6 +89,9 @@ if TYPE_CHECKING:
     from .schema import api_fields
     from .session import Lab, lab_namespaces, open_lab, sweep_labs
     from .timeline import MARK_SHELL, Moment, Timeline, parse_marks
+    from .predict import ProbeSetup, TerminationSetup, probe_timing, termination_outcome
+    from .measure import measure_probe, measure_termination
+    from .widgets import probe_widget, termination_widget
     from .timeouts import DELETION, EXEC, EXEC_UNTIL, POD_START
     from .waiting import (wait_for_condition, wait_for_deletion, wait_for_not_ready, wait_for_object,
                           wait_for_event, wait_for_objects, wait_for_phase, wait_for_pod, wait_for_ready,
