@@ -6,12 +6,16 @@ notebook cannot go faster than whatever podlab does: grace periods it waits out,
 periods, back-offs, bounds it deliberately sits through. The rest is pod start-up, execs and
 API round trips, which podlab's helpers are responsible for.
 
-    python benchmarks/notebooks.py [book/01-what-a-container-knows.ipynb ...]
+    python benchmarks/notebooks.py [--nbval] [book/01-what-a-container-knows.ipynb ...]
+
+With --nbval, each notebook runs as CI runs it instead (pytest --nbval, comparing the stored
+outputs) and a failed comparison is reported next to its time.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,13 +59,30 @@ def run(relative: str) -> float:
         return time.monotonic() - started
 
 
-def main(paths: list[str]) -> None:
-    """Print one line per notebook: wall time, imposed waits, and the rest."""
-    print(f"{'notebook':42} {'wall':>8} {'imposed':>8} {'rest':>8}  imposed waits")
+def run_nbval(relative: str) -> tuple[float, str]:
+    """Run one notebook under nbval as CI does; return the wall time and pytest's last line."""
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", relative], cwd=ROOT, capture_output=True,
+                            text=True)
+    lines = result.stdout.strip().splitlines()
+    return time.monotonic() - started, (lines[-1] if lines else f"exit {result.returncode}")
+
+
+def main(args: list[str]) -> None:
+    """Print one line per notebook: wall time, imposed waits, the rest, and their ratio."""
+    nbval = "--nbval" in args
+    paths = [a for a in args if a != "--nbval"]
+    print(f"{'notebook':42} {'wall':>8} {'imposed':>8} {'rest':>8} {'ratio':>6}  imposed waits")
     for relative in paths or sorted(IMPOSED):
-        wall = run(relative)
+        outcome = ""
+        if nbval:
+            wall, outcome = run_nbval(relative)
+            outcome = f"  [nbval: {outcome}]"
+        else:
+            wall = run(relative)
         imposed, why = IMPOSED.get(relative, (0.0, "not declared in benchmarks/notebooks.py"))
-        print(f"{relative:42} {wall:7.1f}s {imposed:7.1f}s {wall - imposed:7.1f}s  {why}")
+        ratio = f"{wall / imposed:5.2f}" if imposed else "    -"
+        print(f"{relative:42} {wall:7.1f}s {imposed:7.1f}s {wall - imposed:7.1f}s {ratio}  {why}{outcome}")
 
 
 if __name__ == "__main__":
