@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .errors import ApiRejected, PodlabError
 from .manifests import delete, load_manifests
@@ -132,6 +132,20 @@ def apply_answer(lab: Lab, answer: Any) -> None:
         # 'Pod "name" is invalid: spec....'): keep what it says about the manifest.
         said = e.message.rsplit("): ", 1)[-1].split(" is invalid: ", 1)[-1].strip()
         raise AssertionError(f"✗ the API server rejected the manifest: {said}") from None
+
+
+def compare_predictions(rows: Sequence[tuple[str, Any, Any, bool]], *,
+                        show: Callable[[Any], str] = repr) -> None:
+    """Print `✓/✗ label  predicted …, observed …` per (label, predicted, observed, same); fail if any differ."""
+    width = max((len(label) for label, *_ in rows), default=0)
+    wrong = []
+    for label, predicted, observed, same in rows:
+        print(f"{'✓' if same else '✗'} {label:<{width}}  predicted {show(predicted)}, observed {show(observed)}")
+        if not same:
+            wrong.append(label.split(" (")[0])
+    if wrong:
+        raise AssertionError(f"✗ {len(wrong)} of {len(rows)} predictions differ from what the cluster did: "
+                             f"{', '.join(wrong)} (the explanation follows the exercise)")
 
 
 def _import(file: Path):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from podlab import (Exercise, WaitTimeout, expect_equal, expect_line, expect_same, expect_true,
                     ready)
+from podlab.exercises import compare_predictions
 from podlab.manifests import load_manifests
 
 HERE = Path(__file__).resolve().parent
@@ -150,18 +151,12 @@ def _verify_predictions(lab, predictions) -> None:
                        description="with Service late's variables")
     observed["late_service_host"] = "LATE_SERVICE_HOST" in lab.env("predict")
 
-    wrong = []
-    width = max(len(question) for question in _QUESTIONS.values())
-    for key, question in _QUESTIONS.items():
-        predicted = predictions[key]
-        same = str(predicted).strip() == str(observed[key]) if key != "late_service_host" \
-            else predicted is observed[key]
-        print(f"{'✓' if same else '✗'} {question:<{width}}  predicted {predicted!r}, observed {observed[key]!r}")
-        if not same:
-            wrong.append(key)
-    if wrong:
-        raise AssertionError(f"✗ {len(wrong)} of {len(_QUESTIONS)} predictions differ from what the "
-                             f"cluster did: {', '.join(wrong)} (the explanation follows the exercise)")
+    def same(key: str) -> bool:
+        if key == "late_service_host":
+            return predictions[key] is observed[key]
+        return str(predictions[key]).strip() == str(observed[key])
+    compare_predictions([(question, predictions[key], observed[key], same(key))
+                         for key, question in _QUESTIONS.items()])
 
 
 PREDICT_THEN_OBSERVE = Exercise(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from podlab import (Exercise, WaitTimeout, expect_equal, expect_line, expect_true,
                     finished, ready, restart_count, satisfies, state_reason)
-from podlab.exercises import apply_answer, require_pod
+from podlab.exercises import apply_answer, compare_predictions, require_pod
 
 HERE = Path(__file__).resolve().parent
 
@@ -334,18 +334,9 @@ def _verify_predictions(lab, predictions) -> None:
         lab.apply(HERE / name)
     observed = {name: _observe(lab, name) for name in _PODS}
 
-    wrong = []
-    width = max(len(name) + len(what) for name, what in _PODS.items()) + 3
-    for name, what in _PODS.items():
-        predicted = tuple(predictions[name])
-        same = [_normal(p) for p in predicted] == [_normal(o) for o in observed[name]]
-        label = f"{name} ({what})"
-        print(f"{'✓' if same else '✗'} {label:<{width}}  predicted {predicted!r}, observed {observed[name]!r}")
-        if not same:
-            wrong.append(name)
-    if wrong:
-        raise AssertionError(f"✗ {len(wrong)} of {len(_PODS)} predictions differ from what the cluster "
-                             f"did: {', '.join(wrong)} (the explanation follows the exercise)")
+    compare_predictions([(f"{name} ({what})", tuple(predictions[name]), observed[name],
+                          [_normal(p) for p in predictions[name]] == [_normal(o) for o in observed[name]])
+                         for name, what in _PODS.items()])
 
 
 PREDICT_PHASES = Exercise(

@@ -22,7 +22,7 @@ from pathlib import Path
 from podlab import (NODE_SHARE_DIR, Exercise, PodlabError, WaitTimeout, expect_equal,
                     expect_line, expect_true, finished, parse_marks, ready, restart_count, satisfies,
                     state_reason)
-from podlab.exercises import apply_answer, require_pod
+from podlab.exercises import apply_answer, compare_predictions, require_pod
 
 HERE = Path(__file__).resolve().parent
 
@@ -440,18 +440,9 @@ def _verify_predict_prestop(lab, predictions) -> None:
         raise AssertionError(f"✗ no prediction yet for {', '.join(missing)}: write True (the preStop hook "
                              "runs) or False for each pod, then check again")
     observed = _observe_prestop(lab)
-    wrong = []
-    width = max(len(name) + len(what) for name, what in _PREDICT_PODS.items()) + 3
-    for name, what in _PREDICT_PODS.items():
-        same = predictions[name] == observed[name]
-        label = f"{name} ({what})"
-        print(f"{'✓' if same else '✗'} {label:<{width}}  predicted {predictions[name]}, "
-              f"observed {observed[name]}")
-        if not same:
-            wrong.append(name)
-    if wrong:
-        raise AssertionError(f"✗ {len(wrong)} of {len(_PREDICT_PODS)} predictions differ from what the "
-                             f"cluster did: {', '.join(wrong)} (the explanation follows the exercise)")
+    compare_predictions([(f"{name} ({what})", predictions[name], observed[name],
+                          predictions[name] == observed[name]) for name, what in _PREDICT_PODS.items()],
+                        show=str)
 
 
 PREDICT_PRESTOP = Exercise(

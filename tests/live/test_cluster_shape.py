@@ -14,7 +14,7 @@ from kubernetes import client
 
 from podlab.cluster import active_provider_name
 from podlab.cluster.local import layout as L
-from podlab.images import LAB_IMAGE
+from podlab.images import AGNHOST_IMAGE, LAB_IMAGE
 
 pytestmark = pytest.mark.live
 
@@ -141,3 +141,15 @@ def test_a_static_pod_file_gives_a_mirror_pod_that_deleting_does_not_stop(lab, n
     finally:
         _run_on_node(lab, "remove-static", f"rm -f {path}")
     lab.wait_for_deletion(mirror_name, timeout=90)
+
+
+def test_upstreams_test_image_serves_grpc_health_for_a_grpc_probe(lab):
+    """AGNHOST_IMAGE is on the node (kind pulls it, the local provider builds it) and answers gRPC probes."""
+    lab.apply({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "grpc-health"},
+        "spec": {"terminationGracePeriodSeconds": 1,
+                 "containers": [{"name": "agnhost", "image": AGNHOST_IMAGE, "imagePullPolicy": "IfNotPresent",
+                                 "args": ["grpc-health-checking"],
+                                 "readinessProbe": {"grpc": {"port": 5000}, "periodSeconds": 1}}]}})
+    pod = lab.wait_for_ready("grpc-health", timeout=60)
+    assert pod.status.container_statuses[0].image == AGNHOST_IMAGE

@@ -119,3 +119,16 @@ def test_apply_answer_turns_a_rejection_into_a_failed_check_with_the_servers_wor
     with pytest.raises(AssertionError, match=r"^✗ the API server rejected the manifest: "
                                              r"spec.containers\[0\].image: Required value$"):
         apply_answer(SimpleNamespace(apply=refuse), "…")
+
+
+def test_compare_predictions_prints_one_aligned_line_each_and_names_the_wrong_ones(capsys):
+    from podlab.exercises import compare_predictions
+    rows = [("a-pod (exits)", ("Succeeded", "Completed"), ("Succeeded", "Completed"), True),
+            ("b (crashes)", "Failed", "Running", False)]
+    with pytest.raises(AssertionError, match=r"✗ 1 of 2 predictions differ from what the cluster did: b "):
+        compare_predictions(rows)
+    assert capsys.readouterr().out.splitlines() == [
+        "✓ a-pod (exits)  predicted ('Succeeded', 'Completed'), observed ('Succeeded', 'Completed')",
+        "✗ b (crashes)    predicted 'Failed', observed 'Running'"]
+    compare_predictions([("c", True, True, True)], show=str)
+    assert capsys.readouterr().out == "✓ c  predicted True, observed True\n"
