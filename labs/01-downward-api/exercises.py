@@ -18,7 +18,7 @@ from pathlib import Path
 
 from podlab import (Exercise, WaitTimeout, expect_equal, expect_line, expect_same, expect_true,
                     ready)
-from podlab.exercises import compare_predictions
+from podlab.exercises import compare_predictions, require_pod
 from podlab.manifests import load_manifests
 
 HERE = Path(__file__).resolve().parent
@@ -40,16 +40,9 @@ def _text(name: str) -> str:
 
 def _ready_pod(lab, answer, name: str, *, timeout: float = READY_TIMEOUT):
     """Apply the answer, insist that it defines the pod `name`, and wait until it is Ready."""
-    _require_pod(answer, name)
+    require_pod(answer, name)
     lab.apply(answer)
     return lab.wait(name, ready, timeout=timeout)
-
-
-def _require_pod(answer, name: str) -> None:
-    pods = [o["metadata"]["name"] for o in load_manifests(answer) if o.get("kind") == "Pod"]
-    if name not in pods:
-        raise AssertionError(f"✗ the manifest must define a Pod named {name!r} "
-                             f"(keep the starter's name); it defines {pods or 'no pod'}")
 
 
 def _env(lab, pod: str, variable: str) -> str:
@@ -366,7 +359,7 @@ manifest (separate them with a line `---`).""",
 # -- Exercise 7: Service variables, expanded by the kubelet with $(VAR) ---------------------------
 
 def _verify_service_vars(lab, answer: str) -> None:
-    _require_pod(answer, "frontend")
+    require_pod(answer, "frontend")
     lab.apply(HERE / "backend.yaml")  # the Service first, then the pod that wants its variables
     # The kubelet computes Service variables from its own watch of Services: a pod created
     # right after the Service can miss them. Upstream's conformance test ("Pods should contain
