@@ -1,0 +1,528 @@
+"""Exercises of lab 04, "Starting and stopping, hands-on" (labs/04-starting-and-stopping.ipynb).
+
+Exercises 1 to 4 give a manifest to edit: its starter and one solution are YAML files beside
+this module (exN-*.starter.yaml, exN-*.solution.yaml). The check applies the reader's
+manifest in the lab's namespace and looks at what really happens: whether the kubelet
+restarts a slow starter, and still restarts it once it hangs later (the check makes it
+hang with lab.exec); whether a busy pod leaves its Service's EndpointSlice and comes back;
+how a deleted pod's container ended (exit code, and the notes it left in its termination
+message, read from a timeline of the deletion); and whether an app that needs a Service
+started only after the Service existed (the check creates the Service late). Exercise 5
+asks for predictions instead, and its check runs fixed pods (predict-init.yaml).
+
+Each exercise names the failure its starter is meant to produce (starter_fails_with);
+tests/live/test_exercises.py proves on a live cluster that the starter fails with it and
+that the solution passes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from podlab import (Exercise, PodlabError, WaitTimeout, expect_equal, expect_line,
+                    expect_true, restart_count, restarted, satisfies)
+from podlab.exercises import apply_answer, require_pod
+from podlab.manifests import load_manifests
+
+HERE = Path(__file__).resolve().parent
+
+# A lab pod starts in a second or two (the image is on the node); exercise 1's app needs
+# eight seconds more. 60 s leaves room for a loaded machine.
+READY_TIMEOUT = 60.0
+# Events are recorded asynchronously, a moment after the state change they report.
+EVENT_TIMEOUT = 30.0
+
+
+def _text(name: str) -> str:
+    """A manifest file of this lab, as text (a starter or a solution)."""
+    return (HERE / name).read_text()
+
+
+def _require_container(spec: dict, pod: str, name: str) -> dict:
+    for container in spec.get("containers") or []:
+        if container.get("name") == name:
+            return container
+    raise AssertionError(f"✗ pod {pod} has no container named {name!r}: keep the starter's container")
+
+
+def _command(container: dict) -> str:
+    return " ".join(str(part) for part in (container.get("command") or []) + (container.get("args") or []))
+
+
+def _status_of(pod, container: str) -> dict:
+    status = pod.get("status") or {}
+    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        if cs.get("name") == container:
+            return cs
+    return {}
+
+
+def _is_ready(pod) -> bool:
+    return (pod.get("status") or {}).get("phase") == "Running" and any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (pod.get("status") or {}).get("conditions") or [])
+
+
+def _has_run(pod, container: str) -> bool:
+    """Whether the container has started at least once (it runs, has ended, or has restarted)."""
+    cs = _status_of(pod, container)
+    state, last = cs.get("state") or {}, cs.get("lastState") or {}
+    return bool(state.get("running") or state.get("terminated") or last.get("terminated")
+                or cs.get("restartCount"))
+
+
+# -- Exercise 1: a liveness probe that kills a slow starter ---------------------------------------
+
+# The task's promise: once the app is up, a hung app is restarted within this many seconds.
+HANG_BOUND = 10
+LOAD_SECONDS = 8
+
+
+def probe_budget(probe: dict) -> int:
+    """How long a probe can take to give up on a container that stopped answering, at most:
+    periodSeconds x failureThreshold, each attempt waiting up to timeoutSeconds (API defaults 10, 3, 1)."""
+    period = int(probe.get("periodSeconds", 10))
+    failures = int(probe.get("failureThreshold", 3))
+    timeout = int(probe.get("timeoutSeconds", 1))
+    return period * failures + timeout
+
+
+def _verify_ledger(lab, answer: str) -> None:
+    spec = require_pod(answer, "ledger")["spec"]
+    app = _require_container(spec, "ledger", "app")
+    if f"sleep {LOAD_SECONDS}" not in _command(app):
+        raise AssertionError(f"✗ keep the app's command as it is: it needs its {LOAD_SECONDS} seconds of loading")
+    liveness = app.get("livenessProbe")
+    if not liveness:
+        raise AssertionError(
+            "✗ container app has no liveness probe any more: it would come up, but an app that hangs "
+            "later would never be restarted. Keep the liveness probe, and give the start-up its time "
+            "another way")
+    budget = probe_budget(liveness)
+    if budget > HANG_BOUND:
+        raise AssertionError(
+            f"✗ with this liveness probe a hung app is restarted only after up to {budget} s "
+            f"(periodSeconds {liveness.get('periodSeconds', 10)} × failureThreshold "
+            f"{liveness.get('failureThreshold', 3)}, plus timeoutSeconds {liveness.get('timeoutSeconds', 1)}); "
+            f"the task allows {HANG_BOUND} s. Such a probe hides real failures: give the start-up its "
+            "time without slowing down the liveness probe")
+    apply_answer(lab, answer)
+    pod = lab.wait("ledger", satisfies(lambda p: _is_ready(p) or restart_count(p, "app") >= 1,
+                                       "ready, or restarted"), timeout=READY_TIMEOUT)
+    if restart_count(pod, "app") >= 1:
+        event = lab.wait_for_event("ledger", "Killing", timeout=EVENT_TIMEOUT)
+        startup = app.get("startupProbe")
+        if startup and "startup probe" in (event.message or ""):
+            raise AssertionError(
+                f"✗ the kubelet restarted container app before it had finished loading (event "
+                f"{event.reason}: {event.message}): the startup probe gives up after about "
+                f"{probe_budget(startup)} s, and the app needs {LOAD_SECONDS} s. Give the start-up a "
+                "larger budget")
+        raise AssertionError(
+            f"✗ the kubelet restarted container app before it had finished loading (event "
+            f"{event.reason}: {event.message}). The liveness probe starts as soon as the container "
+            f"runs and gives up after about {budget} s, while the app needs {LOAD_SECONDS} s before it "
+            "answers /healthz; each restart starts the loading over, so it never gets there")
+    served = lab.exec("ledger", "wget -q -O- http://127.0.0.1:8080/healthz", container="app")
+    expect_equal("GET /healthz once the app is up", served.stdout.strip(), "ok")
+    expect_equal("restarts of container app while it loaded", restart_count(lab.pod("ledger"), "app"), 0)
+    # Now a real failure: the app stops answering /healthz (the check removes the file it serves).
+    lab.exec("ledger", "rm /www/healthz", container="app").check()
+    began = time.monotonic()
+    try:
+        lab.wait("ledger", restarted(1, container="app"), timeout=HANG_BOUND + 2)
+    except WaitTimeout:
+        raise AssertionError(
+            f"✗ the app stopped answering /healthz (the check removed the file), and {HANG_BOUND} s "
+            "later the kubelet had still not restarted it: a liveness probe that waits this long "
+            "hides real failures") from None
+    took = time.monotonic() - began
+    expect_true(f"a hung app is restarted within {HANG_BOUND} s (measured: {took:.1f} s)", took <= HANG_BOUND + 2)
+
+
+SLOW_START = Exercise(
+    id="04-slow-start",
+    title="A liveness probe that kills a slow starter",
+    task=f"""\
+Pod `ledger` runs an app that loads its data for {LOAD_SECONDS} seconds (`sleep {LOAD_SECONDS}`
+stands in for it) and then answers GET /healthz on port 8080. Its liveness probe asks
+/healthz every 2 seconds and gives up after 2 failures in a row, so that a hung app is
+restarted within seconds. As written, the app never gets to serve: the kubelet restarts it
+again and again.
+
+Fix the pod so that the app comes up without a restart, and a hung app is still restarted
+within {HANG_BOUND} seconds. Keep the app's command. The check waits until the app is up,
+then makes it stop answering (it removes the file /healthz serves) and expects a restart.""",
+    starter=_text("ex1-ledger.starter.yaml"),
+    solution=_text("ex1-ledger.solution.yaml"),
+    hints=[
+        "Run the check and read the Killing event: the liveness probe gave up long before the "
+        f"app had finished its {LOAD_SECONDS} seconds of loading, and a restart starts the loading over.",
+        "Slowing the liveness probe down (a large failureThreshold or periodSeconds) would let the "
+        "app start, but then a hung app would go unnoticed just as long. Kubernetes has a probe "
+        "made for the start-up alone: while it has not succeeded, the liveness probe does not run.",
+        "Add a `startupProbe` with the same httpGet and a budget larger than the loading: "
+        "`periodSeconds: 1`, `failureThreshold: 20`. Leave the liveness probe as it is.",
+    ],
+    starter_fails_with="restarted container app before it had finished loading",
+    verify=_verify_ledger,
+)
+
+
+# -- Exercise 2: readiness takes a busy pod out of its Service's endpoints -------------------------
+
+# A busy pod must leave the endpoints within this many seconds: a probe every second that
+# gives up after one to three failures, plus a moment for the EndpointSlice controller.
+BUSY_BOUND = 6
+
+
+def _endpoint_ready(slices, pod: str):
+    """ready of the pod's endpoint in the Service's EndpointSlices; None if the pod has none."""
+    for item in slices:
+        for endpoint in item.get("endpoints") or []:
+            if (endpoint.get("targetRef") or {}).get("name") == pod:
+                return (endpoint.get("conditions") or {}).get("ready")
+    return None
+
+
+def _wait_endpoint(lab, ready: bool, timeout: float):
+    return lab.wait_for_objects(
+        "EndpointSlice", "kubernetes.io/service-name=quotes",
+        lambda slices: _endpoint_ready(slices, "quotes") is ready,
+        description=f"listing pod quotes with ready={str(ready).lower()}",
+        api_version="discovery.k8s.io/v1", timeout=timeout)
+
+
+def _why_still_ready(app: dict) -> str:
+    probe = app.get("readinessProbe")
+    if not probe:
+        return "without a readiness probe, a pod is ready as long as its containers run"
+    if "tcpSocket" in probe:
+        return ("a tcpSocket probe only asks whether the port accepts connections, and httpd accepts "
+                "them while the app is busy")
+    if "httpGet" in probe:
+        return "the page the probe asks for is served whether or not the app is busy"
+    return f"the readiness probe (every {probe.get('periodSeconds', 10)} s) never failed while /tmp/busy existed"
+
+
+def _verify_quotes(lab, answer: str) -> None:
+    spec = require_pod(answer, "quotes")["spec"]
+    app = _require_container(spec, "quotes", "app")
+    if not any(o.get("kind") == "Service" and o["metadata"].get("name") == "quotes"
+               for o in load_manifests(answer)):
+        raise AssertionError("✗ keep the Service `quotes`: the check reads its EndpointSlices")
+    apply_answer(lab, answer)
+    lab.wait("quotes", satisfies(_is_ready, "ready"), timeout=READY_TIMEOUT)
+    _wait_endpoint(lab, True, READY_TIMEOUT)
+    expect_true("pod quotes is listed ready=true in the EndpointSlice of Service quotes", True)
+    lab.exec("quotes", "touch /tmp/busy", container="app").check()  # a re-index begins
+    try:
+        _wait_endpoint(lab, False, BUSY_BOUND)
+    except WaitTimeout:
+        raise AssertionError(
+            f"✗ the app was busy (/tmp/busy existed) for {BUSY_BOUND} s, and its endpoint stayed "
+            f"ready=true in the EndpointSlice of Service quotes, so the Service went on sending it "
+            f"requests: {_why_still_ready(app)}") from None
+    expect_true("while busy: ready=false in the EndpointSlice (no new requests)", True)
+    lab.exec("quotes", "rm /tmp/busy", container="app").check()  # the re-index is over
+    try:
+        _wait_endpoint(lab, True, BUSY_BOUND)
+    except WaitTimeout:
+        raise AssertionError(f"✗ the app was no longer busy, but {BUSY_BOUND} s later its endpoint was "
+                             "still not ready=true: the pod must come back once the work is done") from None
+    expect_true("busy no more: ready=true again", True)
+    expect_equal("restarts of container app (being busy is not a failure)",
+                 restart_count(lab.pod("quotes"), "app"), 0)
+
+
+BUSY_READINESS = Exercise(
+    id="04-busy-readiness",
+    title="Out of the Service while busy",
+    task=f"""\
+Pod `quotes` serves quotes on port 8080 behind the Service `quotes`. Now and then it
+re-indexes its data; meanwhile the file /tmp/busy exists and the app cannot answer
+requests in time. As written, the Service sends it requests all the same.
+
+Fix the pod's readiness probe so that the pod leaves the Service's endpoints while the
+app is busy (within {BUSY_BOUND} seconds), and comes back when it is done. Being busy is
+not a failure: the app must not be restarted. The check plays the re-index: it creates
+/tmp/busy, then removes it, and reads the EndpointSlice of Service quotes each time.""",
+    starter=_text("ex2-quotes.starter.yaml"),
+    solution=_text("ex2-quotes.solution.yaml"),
+    hints=[
+        "Run the check: the endpoint stayed ready. Which question does the readiness probe ask the "
+        "app, and does its answer change while the app is busy?",
+        "An `exec` probe can ask anything a command can test; it fails when the command exits "
+        "non-zero. A liveness probe would be the wrong tool: it restarts the app.",
+        "readinessProbe: `exec: {command: [\"sh\", \"-c\", \"test ! -e /tmp/busy\"]}` with "
+        "`periodSeconds: 1` and `failureThreshold: 1`.",
+    ],
+    starter_fails_with="stayed ready=true in the EndpointSlice",
+    verify=_verify_quotes,
+)
+
+
+# -- Exercise 3: finish the batch in hand within the grace period ---------------------------------
+
+_TRAPS_TERM = re.compile(r"\btrap\b[^\n]*\b(TERM|SIGTERM|15)\b")
+
+
+def _notes(terminated: dict) -> list[str]:
+    """The labels the exporter noted in its termination message (`<unix time> <label>` lines)."""
+    return [line.split(None, 1)[1].strip() for line in (terminated.get("message") or "").splitlines()
+            if len(line.split(None, 1)) == 2]
+
+
+def _verify_exporter(lab, answer: str) -> None:
+    spec = require_pod(answer, "exporter")["spec"]
+    app = _require_container(spec, "exporter", "app")
+    if "sleep 3" not in _command(app) or "batch-" not in _command(app):
+        raise AssertionError("✗ keep the exporter's batches as they are (three seconds each, noted as "
+                             "batch-N-started and batch-N-done)")
+    grace = spec.get("terminationGracePeriodSeconds", 30)
+    apply_answer(lab, answer)
+    lab.wait("exporter", satisfies(_is_ready, "ready"), timeout=READY_TIMEOUT)
+    # Delete the pod just after a batch has started: it then has three seconds to go.
+    lab.wait_for_log("exporter", "batch-1-started", container="app", timeout=READY_TIMEOUT)
+    timeline = lab.timeline("exporter")
+    lab.delete("exporter")
+    timeline.stop()
+    try:
+        ended = timeline.moment("app exited")
+    except PodlabError:
+        raise AssertionError("✗ the timeline saw no end of container app") from None
+    notes = [m.label for m in timeline.moments() if m.source == "marks app"]
+    code = int(ended.detail.split(",")[0].split()[-1])
+    started = [n.split("-")[1] for n in notes if n.startswith("batch-") and n.endswith("-started")]
+    unfinished = [n for n in started if f"batch-{n}-done" not in notes]
+    if code == 137:
+        if not _TRAPS_TERM.search(_command(app)):
+            why = ("the container's first process, the shell, has no SIGTERM handler, and the kernel does "
+                   "not apply SIGTERM's default action (terminate) to PID 1 of a PID namespace: the signal "
+                   "did nothing, and the kubelet sent SIGKILL when the grace period was up")
+        else:
+            why = (f"the batch in hand needed up to 3 s more, more than the grace period of {grace} s "
+                   "left, and then the kubelet sent SIGKILL")
+        where = ("in the middle of a batch (its notes end with a batch-N-started, no batch-N-done)"
+                 if unfinished else "(its notes show no batch cut short)")
+        raise AssertionError(f"✗ the exporter was killed (exit code 137: SIGKILL) {where}: {why}")
+    if unfinished:
+        raise AssertionError(f"✗ the exporter exited ({ended.detail}) but left a batch unfinished (its notes "
+                             "end with a batch-N-started, no batch-N-done): the SIGTERM handler must let the "
+                             "batch in hand finish, then stop")
+    if code != 0:
+        raise AssertionError(f"✗ the exporter ended with {ended.detail} after finishing its batches: "
+                             "it must exit 0 once it has stopped cleanly")
+    expect_equal("exit code of container app after the deletion", code, 0)
+    expect_true("every batch the exporter started is done (its notes)", bool(started) and not unfinished)
+    expect_true("the exporter exited before the grace period ended", timeline.order("app exited", "grace period ends"))
+
+
+FINISH_THE_BATCH = Exercise(
+    id="04-finish-batch",
+    title="Finish the batch in hand",
+    task="""\
+Pod `exporter` writes batches, one after another, three seconds each (`sleep 3` stands in
+for the work); a batch cut short leaves a half-written file behind. When the pod is
+deleted, the exporter must finish the batch in hand, start no new one, and exit with
+code 0. As written, it is killed in the middle of a batch.
+
+Fix the pod: the exporter's shell script (without changing what a batch does) and its
+grace period. The check deletes the pod just after a batch has started and reads how the
+container ended: its exit code, and the notes it left in its termination message.""",
+    starter=_text("ex3-exporter.starter.yaml"),
+    solution=_text("ex3-exporter.solution.yaml"),
+    hints=[
+        "Run the check: exit code 137 is 128 + 9, SIGKILL. The kubelet sends SIGTERM first; what "
+        "does a shell that is PID 1 do with a SIGTERM it has no handler for?",
+        "Add `trap '…' TERM` to the script. A shell runs a trap only once the command in the "
+        "foreground has finished, so a trap that just sets a variable lets the batch end first; "
+        "the loop can test the variable before it starts the next batch.",
+        "`trap 'stop=1' TERM`, `while [ -z \"$stop\" ]; do … done`, `exit 0` after the loop; and "
+        "`terminationGracePeriodSeconds: 6`, a whole batch and some room.",
+    ],
+    starter_fails_with="exit code 137",
+    verify=_verify_exporter,
+)
+
+
+# -- Exercise 4: an init container waits for a Service --------------------------------------------
+
+HOLD_SECONDS = 5  # the check creates the catalog Service this long after the report pod
+ENDED_TIMEOUT = 15.0  # an app that started without the Service gives up at once (wget: bad address)
+
+
+def _verify_report(lab, answer: str) -> None:
+    spec = require_pod(answer, "report")["spec"]
+    app = _require_container(spec, "report", "app")
+    if "http://catalog/" not in _command(app):
+        raise AssertionError("✗ keep the app's command: it reads the catalog from http://catalog/ as it starts")
+    lab.delete(HERE / "catalog-service.yaml")  # the Service of an earlier attempt
+    lab.apply(HERE / "catalog-backend.yaml")
+    lab.wait("catalog", satisfies(_is_ready, "ready"), timeout=READY_TIMEOUT)
+    apply_answer(lab, answer)
+    created = time.monotonic()
+    early = None
+    try:  # for a few seconds there is no catalog Service: the app must not start meanwhile
+        lab.wait("report", satisfies(lambda p: _has_run(p, "app"), "running container app"),
+                 timeout=HOLD_SECONDS)
+        early = time.monotonic() - created
+    except WaitTimeout:
+        pass
+    if early is not None:
+        # It started without the Service. Does it give up (as the starter's app does, at once)? The
+        # kubelet restarts it then, without a back-off the first time; the log of the run that ended
+        # is then the previous one.
+        try:
+            pod = lab.wait("report", satisfies(lambda p: restart_count(p, "app") >= 1, "restarted (container app)"),
+                           timeout=ENDED_TIMEOUT)
+        except WaitTimeout:
+            raise AssertionError("✗ container app started before the catalog Service existed: something "
+                                 "must hold it back until the Service answers") from None
+        ended = (_status_of(pod, "app").get("lastState") or {}).get("terminated") or {}
+        log = lab.logs("report", container="app", previous=True).strip()
+        raise AssertionError(
+            f"✗ container app started before the catalog Service existed and gave up (exit code "
+            f"{ended.get('exitCode')}; its log: `{' / '.join(log.splitlines())}`). Under restartPolicy "
+            "Always the kubelet starts it again and again, with a growing back-off, until the Service "
+            "happens to exist; nothing made the app wait for it")
+    service = lab.apply(HERE / "catalog-service.yaml")[0]
+    try:
+        pod = lab.wait("report", satisfies(_is_ready, "ready"), timeout=READY_TIMEOUT)
+    except (WaitTimeout, PodlabError) as e:
+        raise AssertionError(f"✗ the catalog Service exists, but pod report did not become ready: "
+                             f"{str(e).splitlines()[0]}") from None
+    started = (_status_of(pod, "app").get("state") or {}).get("running", {}).get("startedAt", "")
+    expect_true("container app started after the catalog Service was created (whole seconds)",
+                started >= service["metadata"]["creationTimestamp"])
+    expect_equal("restarts of container app", restart_count(pod, "app"), 0)
+    log = lab.wait_for_log("report", "serving with", container="app", timeout=READY_TIMEOUT)
+    expect_line("log of container app", log, "report: serving with items=42")
+
+
+WAIT_FOR_SERVICE = Exercise(
+    id="04-wait-for-service",
+    title="Wait for the Service before the app starts",
+    task=f"""\
+Pod `report` reads its catalog once, as it starts, from the Service `catalog`
+(http://catalog/), and gives up without it. When the whole application is applied at
+once, the report pod often starts before the catalog Service exists.
+
+Make the app start only once the catalog answers, so that it starts once and never has to
+be restarted. Keep the app's command. The check runs the catalog's backend pod, applies
+your manifest, creates the catalog Service {HOLD_SECONDS} seconds later (catalog-service.yaml),
+and looks at when the app started and whether it restarted.""",
+    starter=_text("ex4-report.starter.yaml"),
+    solution=_text("ex4-report.solution.yaml"),
+    hints=[
+        "Run the check and read the app's log: the name `catalog` does not resolve yet. What can "
+        "run in a pod before its app containers, and hold them back until it succeeds?",
+        "An init container (under `initContainers:`) runs to completion before the kubelet "
+        "starts any app container. Let it loop until the catalog answers.",
+        "`until wget -q -O /dev/null http://catalog/; do echo waiting; sleep 1; done` in "
+        "an init container with the lab image.",
+    ],
+    starter_fails_with="started before the catalog Service existed",
+    verify=_verify_report,
+)
+
+
+# -- Exercise 5: predict, then observe: a failing init container under each restartPolicy ----------
+
+PREDICT_FILE = "predict-init.yaml"
+OUTCOMES = ("app starts", "init runs again", "pod fails")
+_PREDICT_PODS = {
+    "init-never": "restartPolicy: Never",
+    "init-onfailure": "restartPolicy: OnFailure",
+    "init-always": "restartPolicy: Always",
+}
+
+
+def _outcome(pod) -> str | None:
+    if _has_run(pod, "app"):
+        return "app starts"
+    if restart_count(pod, "migrate") >= 1:
+        return "init runs again"
+    if (pod.get("status") or {}).get("phase") == "Failed":
+        return "pod fails"
+    return None
+
+
+def _observe_init(lab) -> dict[str, str]:
+    lab.delete(HERE / PREDICT_FILE, grace_period=1)  # a clean start: no pod of an earlier attempt
+    lab.apply(HERE / PREDICT_FILE)
+    return {name: _outcome(lab.wait(name, satisfies(lambda p: _outcome(p) is not None,
+                                                    "past the first failure of init container migrate"),
+                                    timeout=READY_TIMEOUT))
+            for name in _PREDICT_PODS}
+
+
+def _verify_predict_init(lab, predictions) -> None:
+    if not isinstance(predictions, dict):
+        raise AssertionError("✗ the answer must be a dict of predictions: copy the starter and fill it in")
+    unknown = sorted(set(predictions) - set(_PREDICT_PODS))
+    if unknown:
+        raise AssertionError(f"✗ unknown keys {unknown}: keep the starter's keys {list(_PREDICT_PODS)}")
+    missing = [name for name in _PREDICT_PODS if predictions.get(name) is None]
+    if missing:
+        raise AssertionError(f"✗ no prediction yet for {', '.join(missing)}: write one of "
+                             f"{', '.join(repr(o) for o in OUTCOMES)} for each pod, then check again")
+    odd = [name for name in _PREDICT_PODS if predictions[name] not in OUTCOMES]
+    if odd:
+        raise AssertionError(f"✗ {', '.join(odd)}: a prediction is one of {', '.join(repr(o) for o in OUTCOMES)}")
+    observed = _observe_init(lab)
+    wrong = []
+    width = max(len(name) + len(what) for name, what in _PREDICT_PODS.items()) + 3
+    for name, what in _PREDICT_PODS.items():
+        same = predictions[name] == observed[name]
+        label = f"{name} ({what})"
+        print(f"{'✓' if same else '✗'} {label:<{width}}  predicted {predictions[name]!r}, "
+              f"observed {observed[name]!r}")
+        if not same:
+            wrong.append(name)
+    if wrong:
+        raise AssertionError(f"✗ {len(wrong)} of {len(_PREDICT_PODS)} predictions differ from what the "
+                             f"cluster did: {', '.join(wrong)} (the explanation follows the exercise)")
+
+
+PREDICT_INIT = Exercise(
+    id="04-predict-init",
+    title="Predict, then observe: an init container that fails",
+    task=f"""\
+Three pods (04-starting-and-stopping/predict-init.yaml), each with an init container
+`migrate` that fails (exit code 1) every time it runs, and an app container `app`. Only
+the pod's restartPolicy differs:
+
+  init-never       restartPolicy: Never
+  init-onfailure   restartPolicy: OnFailure
+  init-always      restartPolicy: Always
+
+For each pod, predict what happens after migrate's first failure, one of
+{', '.join(repr(o) for o in OUTCOMES)}.
+
+The starter holds one prediction already, a rule often heard: an init container is
+retried until it succeeds, whatever the pod's restart policy. Keep it or change it, and
+fill in the others.""",
+    starter={
+        "init-never": "init runs again",
+        "init-onfailure": None,
+        "init-always": None,
+    },
+    solution={
+        "init-never": "pod fails",
+        "init-onfailure": "init runs again",
+        "init-always": "init runs again",
+    },
+    hints=[
+        "An app container never starts before every init container has succeeded: that rules one "
+        "outcome out for all three pods.",
+        "The kubelet restarts a failed init container by the pod's restartPolicy, the same rule as "
+        "for app containers: Always and OnFailure restart a container that failed.",
+        "Under Never nothing is restarted, and a pod whose init container failed for good can never "
+        "run its app.",
+    ],
+    starter_fails_with="no prediction yet",
+    verify=_verify_predict_init,
+)
