@@ -37,11 +37,26 @@ IMPOSED = {
     "book/03-lifecycle-hooks.ipynb": (15.0, "a hanging preStop killed at its 3 s grace period plus the "
                                             "kubelet's 2 s minimum, a 5 s postStart hook, a 2 s sleep "
                                             "action, the Job's 3 s of start-up work"),
+    "book/04-starting-and-stopping.ipynb": (64.5, "the 30 s default grace period of a PID 1 without a handler "
+                                                   "(the SIGTERM, force-delete, Deployment, init and sidecar "
+                                                   "demonstrations run inside it), 1 s of a client's polling "
+                                                   "for a Service, a 2 s preStop drain at close; the "
+                                                   "termination measurement's 5.5 s (2.5 s preStop, then 3 s "
+                                                   "to SIGKILL); the liveness pod's life until its 4th "
+                                                   "restart, 26 s (3 s initial delay, 2 x 1 s failures per "
+                                                   "run, its probe's 2 s grace, one 10 s back-off), with the "
+                                                   "probe, Service and gRPC sections and the 9-11 s probe "
+                                                   "measurement inside it"),
     "labs/02-pod-basics.ipynb": (20.0, "two 10 s crash-loop back-offs: exercise 4's crash-looping "
                                        "pod shows CrashLoopBackOff only as its first back-off ends, "
                                        "and the back-off follow-up measures one"),
     "labs/03-lifecycle-hooks.ipynb": (10.0, "a 2 s postStart preparation, one drained 4 s job, a "
                                             "liveness kill (2 s healthy, a 1 s probe period, a 1 s hook)"),
+    "labs/04-starting-and-stopping.ipynb": (22.0, "a slow starter's 8 s load and 1 s startup period (its "
+                                                     "starter's liveness kill inside), exercise 2's starter "
+                                                     "sitting out its 6 s readiness bound plus a 1 s period, "
+                                                     "a 2 s grace period before SIGKILL, up to 3 s for a "
+                                                     "batch to finish, a 1 s readiness period"),
     "labs/01-downward-api.ipynb": (30.0, "exercise 6's stored starter check sits out its 30 s DNS "
                                          "bound (podlab's choice; upstream promises none)"),
 }

@@ -86,6 +86,30 @@ def request_json(api: client.ApiClient, method: str, path: str, *, query: Query 
     return json.loads(data) if data else {}
 
 
+@dataclass(frozen=True)
+class ServerReply:
+    """What the API server answered to one request: the HTTP status and its message (or reply text)."""
+
+    status: int
+    message: str
+
+
+def send_request(api: client.ApiClient, method: str, path: str, *, body: Any = None,
+                 content_type: str = "application/json", query: Query = ()) -> ServerReply:
+    """Send one request as a client would and return the answer, whatever its status (never raises on 4xx/5xx)."""
+    if content_type == "application/apply-patch+yaml":
+        query = [*query, ("fieldManager", "podlab")]
+    response = _send(api, method, path, query=query, body=body, content_type=content_type,
+                     timeout=(API_CONNECT, API_REQUEST))
+    text = response.read().decode("utf-8", "replace")
+    try:
+        reply = json.loads(text)
+    except ValueError:
+        return ServerReply(response.status, text.strip())
+    message = reply.get("message") if isinstance(reply, dict) and reply.get("kind") == "Status" else None
+    return ServerReply(response.status, message if message is not None else text.strip())
+
+
 class WatchExpired(Exception):
     """The watch cannot go on from its resourceVersion (410 Gone, or its stream broke): relist."""
 

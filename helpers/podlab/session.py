@@ -16,15 +16,17 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
+import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from . import manifests, pods, waiting
-from ._api import api_error, request_json, resource_for
+from ._api import ServerReply, api_error, request_json, resource_for, send_request
 from .conditions import (WaitCondition, deleted, exists, has_condition, in_phase, not_ready, ready,
                          restarted, satisfies)
 from .connect import connect, connection, server_version
@@ -175,12 +177,20 @@ class Lab:
         print(manifests.manifest_listing(path, self.namespace), end="")
 
     def delete(self, target: str | Manifest, *, kind: str = "Pod", api_version: str = "v1",
-               grace_period: int | None = None, timeout: float = DELETION) -> list[str]:
-        """Delete a pod by name (or kind/api_version), or what a manifest describes; wait until gone."""
+               grace_period: int | None = None, wait: bool = True, timeout: float = DELETION) -> list[str]:
+        """Delete a pod by name (or kind/api_version), or what a manifest describes; wait until gone unless wait=False."""
         if isinstance(target, str) and _POD_NAME.match(target) and not manifests.is_manifest_path(target):
             target = {"apiVersion": api_version, "kind": kind, "metadata": {"name": target}}
-        return manifests.delete(self.namespace, target, grace_period=grace_period,
+        return manifests.delete(self.namespace, target, grace_period=grace_period, wait=wait,
                                 timeout=timeout, api=self.api)
+
+    def request(self, method: str, path: str, body: str | os.PathLike[str] | Mapping[str, Any] | None = None, *,
+                content_type: str = "application/json") -> ServerReply:
+        """Send one raw API request (a YAML file as body, read as-is) and return the server's status and message."""
+        if isinstance(body, (str, os.PathLike)):
+            body = yaml.safe_load(Path(body).read_text())
+        return send_request(self.api, method, path.replace("{namespace}", self.namespace), body=body,
+                            content_type=content_type)
 
     def get(self, kind: str, name: str, *, api_version: str = "v1",
             namespace: str | None = None) -> KubeObject:

@@ -370,3 +370,23 @@ def test_processes_and_wait_for_event(lab):
     assert (started.involved_object.name, started.reason) == ("ps", "Started") and started.message
     with pytest.raises(WaitTimeout):
         lab.wait_for_event("ps", "NoSuchReason", timeout=2)
+
+
+def test_request_returns_what_the_server_says_and_delete_can_return_at_once(lab, tmp_path):
+    broken = tmp_path / "no-selector.yaml"   # what `kubectl create` would POST for a Deployment without a selector
+    broken.write_text("kind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n"
+                      "      labels: {app: web}\n    spec:\n      containers: [{name: web, image: x}]\n")
+    reply = lab.request("POST", "/apis/apps/v1/namespaces/{namespace}/deployments", broken)
+    assert reply.status == 422 and "spec.selector: Required value" in reply.message
+    reply = lab.request("GET", "/apis/extensions/v1beta1/namespaces/{namespace}/deployments")
+    assert reply.status == 404
+    lab.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "slow-stop"},
+               "spec": {"terminationGracePeriodSeconds": 30,
+                        "containers": [{"name": "app", "image": LAB_IMAGE, "imagePullPolicy": "IfNotPresent",
+                                        "command": ["sleep", "3600"]}]}})
+    lab.wait_for_ready("slow-stop")
+    started = time.monotonic()
+    assert lab.delete("slow-stop", grace_period=3, wait=False) == ["pod/slow-stop"]
+    assert time.monotonic() - started < 2          # returned before the 3 s grace period ended
+    assert lab.pod("slow-stop").metadata.deletion_grace_period_seconds == 3
+    lab.wait_for_deletion("slow-stop", timeout=30)

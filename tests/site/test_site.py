@@ -392,3 +392,16 @@ def test_hidden_solutions_are_collapsed(site):
     assert not problems, "\n".join(problems)
     if not checked:
         pytest.skip("no notebook in the TOC has a hidden (hide-cell) solution cell yet")
+
+
+def test_widgets_show_their_fixed_fallback_and_load_no_widget_code(site):
+    """A predict-then-measure widget appears as its text/html fallback; no widget manager is loaded."""
+    import podlab
+    expected = {podlab.termination_widget(None).fallback_html(), podlab.probe_widget(None).fallback_html()}
+    found = []
+    for doc in notebook_docs():
+        text = (site["html"] / (docname(doc) + ".html")).read_text()
+        found += [html for html in expected if html.replace("'", "&#x27;") in text or html in text]
+        assert "application/vnd.jupyter.widget-view+json" not in text, f"{doc}: a widget view reached the page"
+        assert "@jupyter-widgets" not in text and "require.js" not in text, f"{doc}: widget JavaScript loaded"
+    assert sorted(found) == sorted(expected), "a widget's fallback is missing from the site"
