@@ -23,7 +23,7 @@ from pathlib import Path
 
 from podlab import (Exercise, PodlabError, WaitTimeout, expect_equal, expect_line,
                     expect_true, restart_count, restarted, satisfies)
-from podlab.exercises import apply_answer, require_pod
+from podlab.exercises import apply_answer, compare_predictions, require_pod
 from podlab.manifests import load_manifests
 
 HERE = Path(__file__).resolve().parent
@@ -484,18 +484,8 @@ def _verify_predict_init(lab, predictions) -> None:
     if odd:
         raise AssertionError(f"✗ {', '.join(odd)}: a prediction is one of {', '.join(repr(o) for o in OUTCOMES)}")
     observed = _observe_init(lab)
-    wrong = []
-    width = max(len(name) + len(what) for name, what in _PREDICT_PODS.items()) + 3
-    for name, what in _PREDICT_PODS.items():
-        same = predictions[name] == observed[name]
-        label = f"{name} ({what})"
-        print(f"{'✓' if same else '✗'} {label:<{width}}  predicted {predictions[name]!r}, "
-              f"observed {observed[name]!r}")
-        if not same:
-            wrong.append(name)
-    if wrong:
-        raise AssertionError(f"✗ {len(wrong)} of {len(_PREDICT_PODS)} predictions differ from what the "
-                             f"cluster did: {', '.join(wrong)} (the explanation follows the exercise)")
+    compare_predictions([(f"{name} ({what})", predictions[name], observed[name],
+                          predictions[name] == observed[name]) for name, what in _PREDICT_PODS.items()])
 
 
 PREDICT_INIT = Exercise(
