@@ -6,8 +6,9 @@ default, a missing image) says so in a comment line `# podlab: image exception: 
 The lab image is podlab.LAB_IMAGE; podlab.AGNHOST_IMAGE (upstream's e2e test image) serves
 what busybox cannot, such as a gRPC health endpoint.
 
-A file that reproduces a source's broken YAML (to show what a reader gets from it) says so in
-a comment line `# podlab: not valid YAML: <why>`, and must then really fail to load.
+A file that reproduces a source's broken YAML or manifest (to show what a reader gets from it)
+says so in a comment line `# podlab: not valid YAML: <why>` or `# podlab: not a valid manifest:
+<why>`, and must then really fail to load.
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ from podlab.manifests import load_manifests
 ROOT = Path(__file__).resolve().parents[2]
 FILES = sorted([*ROOT.glob("book/*/*.yaml"), *ROOT.glob("labs/*/*.yaml")])
 IMAGE_EXCEPTION = "# podlab: image exception: "
-INVALID_YAML = "# podlab: not valid YAML: "
+INVALID = {"# podlab: not valid YAML: ": "is not valid YAML", "# podlab: not a valid manifest: ": "lacks apiVersion"}
 
 
-def declared_invalid(path: Path) -> bool:
-    """Whether the file declares, with a reason, that it is broken YAML on purpose."""
-    return any(line.startswith(INVALID_YAML) and line[len(INVALID_YAML):].strip()
-               for line in path.read_text().splitlines())
+def declared_invalid(path: Path) -> str | None:
+    """The load error a file declares, with a reason, that it makes on purpose (None: it must load)."""
+    for line in path.read_text().splitlines():
+        for marker, error in INVALID.items():
+            if line.startswith(marker) and line[len(marker):].strip():
+                return error
+    return None
 
 
 def containers(obj: dict) -> list[dict]:
@@ -43,8 +47,9 @@ def test_there_are_manifest_files():
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_manifest_loads_and_uses_the_lab_image(path: Path):
-    if declared_invalid(path):
-        with pytest.raises(PodlabError, match="is not valid YAML"):
+    error = declared_invalid(path)
+    if error:
+        with pytest.raises(PodlabError, match=error):
             load_manifests(path)
         return
     objects = load_manifests(path)
