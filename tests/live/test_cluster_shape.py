@@ -135,8 +135,12 @@ def test_a_static_pod_file_gives_a_mirror_pod_that_deleting_does_not_stop(lab, n
         lab.delete(mirror_name)
         # The kubelet recreates the mirror pod (a new uid) for the same running container: the
         # file its process wrote once at start is unchanged and the container still answers.
+        # It does so when it next syncs the static pod: its resync comes every syncFrequency
+        # (1 min) with a jitter factor of 0.5 (workerResyncIntervalJitterFactor, pod_workers.go),
+        # so up to 90 s later; upstream's node e2e test ("should be recreated when mirror pod
+        # gracefully deleted", test/e2e_node/mirror_pod_test.go, v1.37.2) allows 2 minutes.
         lab.wait_for_pod(mirror_name, lambda p: p.metadata.uid != mirror.metadata.uid,
-                         description="recreated with a new uid", timeout=90)
+                         description="recreated with a new uid", timeout=120)
         assert lab.read_file(mirror_name, started_file) == started
     finally:
         _run_on_node(lab, "remove-static", f"rm -f {path}")
