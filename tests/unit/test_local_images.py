@@ -354,3 +354,14 @@ def test_kube_proxy_userland_points_iptables_at_the_hosts_backend(mode: str) -> 
 def test_shared_libraries_come_from_ldd() -> None:
     libs = images.shared_libraries([Path("/bin/ls")])
     assert "libc.so.6" in libs and libs["libc.so.6"].exists()
+
+
+def test_present_images_lists_what_ctr_reports_and_nothing_when_it_cannot(tmp_path: Path) -> None:
+    ctr = tmp_path / "ctr"
+    ctr.write_text("#!/bin/sh\necho docker.io/library/busybox:1.35.0\necho registry.k8s.io/pause:3.10.2\n")
+    ctr.chmod(0o755)
+    assert images.present_images(address="/nowhere.sock", ctr=ctr) == {
+        "docker.io/library/busybox:1.35.0", "registry.k8s.io/pause:3.10.2"}
+    assert images.present_images(address="/nowhere.sock", ctr=tmp_path / "missing") == set()
+    assert set(images.LAB_IMAGES) == {"docker.io/library/busybox:1.35.0",
+                                      "registry.k8s.io/e2e-test-images/agnhost:2.66.1"}

@@ -23,6 +23,9 @@ from pathlib import Path
 from podlab import progress
 from podlab.errors import PodlabError
 from podlab.images import AGNHOST_IMAGE, LAB_IMAGE
+
+# The images lab pods run (the rest are the cluster's own, present whenever it runs).
+LAB_IMAGES = (LAB_IMAGE, AGNHOST_IMAGE)
 from podlab.paths import cache_dir
 
 # Bump when the archive layout changes, so cached archives are rebuilt.
@@ -556,6 +559,16 @@ def import_image(tar: Path, *, address: str, ctr: Path | str = "ctr", namespace:
             f"{tail(result.stderr or result.stdout)}",
             hint=f"Check that containerd is running at {address} (ctr --address {address} version); "
                  f"if the archive is damaged, delete it and rerun to rebuild it.")
+
+
+def present_images(*, address: str, ctr: Path | str = "ctr", namespace: str = "k8s.io") -> set[str]:
+    """The image names containerd at `address` holds (empty if it cannot be asked)."""
+    try:
+        result = subprocess.run([str(ctr), "--address", address, "-n", namespace, "images", "ls", "-q"],
+                                capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    return set(result.stdout.split()) if result.returncode == 0 else set()
 
 
 def import_images(tars: list[Path], *, address: str, ctr: Path | str = "ctr", namespace: str = "k8s.io") -> None:

@@ -83,6 +83,20 @@ class LocalProvider:
         record = self.record()
         return build.kubernetes_bin_dir(record["kubernetes"] if record else self.version) / "kubectl"
 
+    def _import_missing_lab_images(self) -> None:
+        """Import the images labs use that a cluster started by an older podlab lacks (e.g. AGNHOST_IMAGE)."""
+        release = build.release(self.version)
+        bins = build.build_all(release)  # cached: returns at once
+        ctr = bins["containerd"] / "ctr"
+        present = images.present_images(address=str(self.layout.containerd_socket), ctr=ctr)
+        if not set(images.LAB_IMAGES) - present:
+            return
+        missing = [spec for spec in images.image_specs(release, bins)
+                   if spec.name in images.LAB_IMAGES and spec.name not in present]
+        with step(f"importing {', '.join(s.name for s in missing)} into the running cluster"):
+            images.import_images([images.cached_archive(s) for s in missing],
+                                 address=str(self.layout.containerd_socket), ctr=ctr)
+
     def running(self) -> bool:
         """Whether a previous `up` left a healthy cluster running."""
         return all(_alive(_read_pid(self.layout.run / f"{n}.keeper.pid")) for n in COMPONENTS) \
@@ -96,6 +110,7 @@ class LocalProvider:
         record = self.record()
         if self.running() and record and record.get("kubernetes") == self.version:
             print(f"✓ local cluster (Kubernetes {self.version}) already running; reusing it", file=sys.stderr)
+            self._import_missing_lab_images()
             return self._finish()
         foreign = host.foreign_node_files(self.layout)
         if foreign:
