@@ -13,7 +13,7 @@ import yaml
 from podlab.cluster import kind
 from podlab.cluster.kind import KindProvider, render_config, run
 from podlab.errors import PodlabError, ProviderUnavailable
-from podlab.images import LAB_IMAGE, NODE_SHARE_DIR
+from podlab.images import AGNHOST_IMAGE, LAB_IMAGE, NODE_SHARE_DIR
 
 # A fake tool logs [tool, *argv] to $FAKE_LOG, then answers from env vars named after its
 # subcommand words: `kind get clusters` reads FAKE_KIND_GET_CLUSTERS_{OUT,ERR,EXIT}.
@@ -270,3 +270,9 @@ def test_run_names_a_missing_program(fakes):
     with pytest.raises(PodlabError, match="`no-such-tool --x` failed: no-such-tool is not on PATH") as failed:
         run(["no-such-tool", "--x"], hint="install it")
     assert failed.value.hint == "install it"
+
+
+def test_up_pulls_upstreams_test_image_into_the_node(fakes):
+    fakes.answer("kind get clusters", out="podlab\n")
+    KindProvider().up()
+    assert ["docker", "exec", "podlab-control-plane", "crictl", "pull", AGNHOST_IMAGE] in fakes.calls("docker")

@@ -14,7 +14,7 @@ import yaml
 from podlab import paths
 from podlab.cluster.base import ClusterInfo, Readiness
 from podlab.errors import PodlabError, ProviderUnavailable
-from podlab.images import LAB_IMAGE, NODE_SHARE_DIR
+from podlab.images import AGNHOST_IMAGE, LAB_IMAGE, NODE_SHARE_DIR
 from podlab.progress import step
 
 CLUSTER = "podlab"
@@ -178,6 +178,14 @@ class KindProvider:
         if archive.is_file():
             with step(f"loading {archive} into the node"):
                 run(["kind", "load", "image-archive", str(archive), "--name", CLUSTER], hint=retry, timeout=600)
+        # Upstream's test image (chapter 4's gRPC server) comes from registry.k8s.io: pull it now,
+        # so that the chapter does not wait for it; offline, the pod pulls it when it needs it.
+        with step(f"pulling {AGNHOST_IMAGE} into the node"):
+            pulled = run(["docker", "exec", f"{CLUSTER}-control-plane", "crictl", "pull", AGNHOST_IMAGE],
+                         hint="", timeout=600, check=False)
+        if pulled.returncode != 0:
+            print(f"  (not pulled now: {pulled.stderr.strip()[-200:]}; a pod that needs it will pull it)",
+                  file=sys.stderr)
 
     def down(self) -> None:
         """Empty the shared directory (files there may be root-owned) and delete the cluster."""
