@@ -47,7 +47,7 @@ class Exercise:
     id: str
     title: str
     task: str
-    starter: Any  # manifest text, or a dict of predictions
+    starter: Any  # manifest text (or a Path to a YAML file, read here), or a dict of predictions
     solution: Any = field(repr=False)
     hints: list[str]
     starter_fails_with: str
@@ -55,6 +55,10 @@ class Exercise:
     hints_shown: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.starter, Path):
+            self.starter = self.starter.read_text()
+        if isinstance(self.solution, Path):
+            self.solution = self.solution.read_text()
         if not isinstance(self.starter_fails_with, str) or not self.starter_fails_with.strip():
             raise PodlabError(f"Exercise {self.id}: starter_fails_with must name the failure the "
                               "starter is meant to produce (a piece of its message).")
@@ -121,6 +125,14 @@ def require_pod(answer: Any, name: str) -> dict[str, Any]:
         raise AssertionError(f"✗ the manifest must define a Pod named {name!r} "
                              f"(keep the starter's name); it defines {sorted(pods) or 'no pod'}")
     return pods[name]
+
+
+def require_container(spec: dict[str, Any], pod: str, name: str) -> dict[str, Any]:
+    """The container `name` of a pod spec (as a dict); a check fails if the answer dropped or renamed it."""
+    for container in spec.get("containers") or []:
+        if container.get("name") == name:
+            return container
+    raise AssertionError(f"✗ pod {pod} has no container named {name!r}: keep the starter's container")
 
 
 def apply_answer(lab: Lab, answer: Any) -> None:

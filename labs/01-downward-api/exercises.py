@@ -33,10 +33,6 @@ DNS_TIMEOUT = 30.0
 LABEL_UPDATE_BOUND = 180.0
 
 
-def _text(name: str) -> str:
-    """A manifest file of this lab, as text (a starter or a solution)."""
-    return (HERE / name).read_text()
-
 
 def _ready_pod(lab, answer, name: str, *, timeout: float = READY_TIMEOUT):
     """Apply the answer, insist that it defines the pod `name`, and wait until it is Ready."""
@@ -85,8 +81,8 @@ finds two more files next to /etc/podinfo/name:
   /etc/podinfo/annotations  every annotation of the pod, the same way
 
 Keep the pod's name, labels and annotations as they are.""",
-    starter=_text("ex1-labels-files.starter.yaml"),
-    solution=_text("ex1-labels-files.solution.yaml"),
+    starter=HERE / "ex1-labels-files.starter.yaml",
+    solution=HERE / "ex1-labels-files.solution.yaml",
     hints=[
         "Each file in a downwardAPI volume is one entry under `items`: a `path` (the file name) "
         "and a `fieldRef` saying which pod field goes into it. Copy the `name` item twice.",
@@ -210,8 +206,8 @@ so it needs CPU_LIMIT_MILLICORES=500 and MEMORY_LIMIT_MIB=64. The starter alread
 both variables from the container's limits with resourceFieldRef, but the values come out
 in the wrong units. Fix that without changing the limits (and without typing the numbers
 in: the variables must still follow the limits).""",
-    starter=_text("ex3-limits.starter.yaml"),
-    solution=_text("ex3-limits.solution.yaml"),
+    starter=HERE / "ex3-limits.starter.yaml",
+    solution=HERE / "ex3-limits.solution.yaml",
     hints=[
         "Run the check on the starter and look at what the variables hold now: CPU in whole "
         "cores and memory in bytes.",
@@ -248,8 +244,8 @@ things: its own IP address, in $POD_IP, and the node it runs on, in $NODE_NAME. 
 starter's POD_IP holds the wrong address and NODE_NAME is missing. Fix POD_IP and add
 NODE_NAME, both filled in by the downward API (neither value is known before the pod
 is scheduled, so they cannot be typed into the manifest).""",
-    starter=_text("ex4-whereami.starter.yaml"),
-    solution=_text("ex4-whereami.solution.yaml"),
+    starter=HERE / "ex4-whereami.starter.yaml",
+    solution=HERE / "ex4-whereami.solution.yaml",
     hints=[
         "status.hostIP is the address of the node. The pod's own address lives in another "
         "status field.",
@@ -287,8 +283,8 @@ Pod `private` exposes its labels and annotations in /etc/podinfo. A security rev
 that these files be readable by their owner only: `stat -L -c %a` must print 400 for
 both /etc/podinfo/labels and /etc/podinfo/annotations (today it prints 644). The app
 runs as root, the files' owner, so it can still read them.""",
-    starter=_text("ex5-owner-only.starter.yaml"),
-    solution=_text("ex5-owner-only.solution.yaml"),
+    starter=HERE / "ex5-owner-only.starter.yaml",
+    solution=HERE / "ex5-owner-only.solution.yaml",
     hints=[
         "A downwardAPI volume sets file modes in two places: `defaultMode` for every file of "
         "the volume, and `mode` on a single item, which wins over the default.",
@@ -341,8 +337,8 @@ already prints www.shop.<namespace>.svc.cluster.local. Make that name resolve in
 DNS, so that another pod (the check uses one named dns-client) can look it up and gets
 shopfront's IP. Keep the pod's name, hostname and subdomain; you may add objects to the
 manifest (separate them with a line `---`).""",
-    starter=_text("ex6-dns.starter.yaml"),
-    solution=_text("ex6-dns.solution.yaml"),
+    starter=HERE / "ex6-dns.starter.yaml",
+    solution=HERE / "ex6-dns.solution.yaml",
     hints=[
         "The FQDN in `hostname -f` comes from /etc/hosts, which the kubelet writes into this "
         "pod only. Other pods ask the cluster's DNS server, which knows names from Services.",
@@ -396,8 +392,8 @@ The app in `frontend` takes the backend's URL as an argument, and must be starte
 The starter passes the variables the way a shell script would, and the app gets the text
 as written. Fix the argument so that the app gets the address, without a shell and
 without typing the IP in (it is assigned when the Service is created).""",
-    starter=_text("ex7-service-vars.starter.yaml"),
-    solution=_text("ex7-service-vars.solution.yaml"),
+    starter=HERE / "ex7-service-vars.starter.yaml",
+    solution=HERE / "ex7-service-vars.solution.yaml",
     hints=[
         "`command` and `args` are handed to the container runtime as a list of words: no shell "
         "reads them, so `$NAME` and `${NAME}` mean nothing there.",

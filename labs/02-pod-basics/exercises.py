@@ -42,10 +42,6 @@ SETTLE_TIMEOUT = 60.0
 BACKOFF_TIMEOUT = 60.0
 
 
-def _text(name: str) -> str:
-    """A manifest file of this lab, as text (a starter or a solution)."""
-    return (HERE / name).read_text()
-
 
 def _container(spec: dict, name: str) -> tuple[str, dict] | None:
     """('initContainers' or 'containers', the container) for the container `name` of a pod spec."""
@@ -130,8 +126,8 @@ own stdout (`tail -F`). As written, the shipper prints none of the app's lines.
 Fix the pod so that `kubectl logs shop -c log-shipper` shows the app's lines, and make
 log-shipper a native sidecar: a container the kubelet starts before the app and stops
 after it. Leave the app's container as it is.""",
-    starter=_text("ex1-log-sidecar.starter.yaml"),
-    solution=_text("ex1-log-sidecar.solution.yaml"),
+    starter=HERE / "ex1-log-sidecar.starter.yaml",
+    solution=HERE / "ex1-log-sidecar.solution.yaml",
     hints=[
         "Each container has its own filesystem. A volume is shared only by the containers "
         "that mount it (`volumeMounts`), at whatever path each chooses.",
@@ -194,8 +190,8 @@ debugging. An operator wants to run, in container tool,
 but `ps` in the tool container does not list the app at all. Change the pod so that the
 tool can see the app's process and signal it. Keep both containers and their commands
 as they are; the check runs ps and kill in the tool container for you.""",
-    starter=_text("ex2-reload.starter.yaml"),
-    solution=_text("ex2-reload.solution.yaml"),
+    starter=HERE / "ex2-reload.starter.yaml",
+    solution=HERE / "ex2-reload.solution.yaml",
     hints=[
         "Each container normally gets a PID namespace of its own: its first process is "
         "PID 1 there, and processes of other containers do not exist for it.",
@@ -255,8 +251,8 @@ DNS server knows. Until they are in DNS, the team wants them in the pod's /etc/h
 (Documentation addresses: nothing answers there, and the check connects to nothing;
 it reads /etc/hosts in the container.) The starter has a go at it, but the API server
 refuses it. Fix the manifest.""",
-    starter=_text("ex3-host-aliases.starter.yaml"),
-    solution=_text("ex3-host-aliases.solution.yaml"),
+    starter=HERE / "ex3-host-aliases.starter.yaml",
+    solution=HERE / "ex3-host-aliases.solution.yaml",
     hints=[
         "Run the check and read the server's message: it names the field it does not know, "
         "and where.",
@@ -424,8 +420,8 @@ Pod `report` runs a one-shot task: it builds a report, prints `report written` a
 exits with code 0. The team's tooling waits for the pod to reach phase `Succeeded`,
 but it never does. Fix the pod so that the task runs once and the pod ends in phase
 Succeeded. Keep the container's command.""",
-    starter=_text("ex5-report.starter.yaml"),
-    solution=_text("ex5-report.solution.yaml"),
+    starter=HERE / "ex5-report.starter.yaml",
+    solution=HERE / "ex5-report.solution.yaml",
     hints=[
         "Run the check and look at the restart count: the task did not fail, yet it ran again.",
         "What the kubelet does when a container exits is set by the pod's `restartPolicy`: "
@@ -463,8 +459,8 @@ a half-applied migration a second time could damage the data, so the pod must st
 the first failure: it must end in phase `Failed`, with the container's exit code 3
 kept in its status, for a person to look at. As written, the kubelet runs the
 migration again and again. Fix the pod; keep the container's command.""",
-    starter=_text("ex6-migrate.starter.yaml"),
-    solution=_text("ex6-migrate.solution.yaml"),
+    starter=HERE / "ex6-migrate.starter.yaml",
+    solution=HERE / "ex6-migrate.solution.yaml",
     hints=[
         "OnFailure means: restart the container when it fails. That is what happens here.",
         "Only one restartPolicy never restarts a container, whatever its exit code.",

@@ -22,7 +22,7 @@ from pathlib import Path
 from podlab import (NODE_SHARE_DIR, Exercise, PodlabError, WaitTimeout, expect_equal,
                     expect_line, expect_true, finished, parse_marks, ready, restart_count, satisfies,
                     state_reason)
-from podlab.exercises import apply_answer, compare_predictions, require_pod
+from podlab.exercises import apply_answer, compare_predictions, require_container, require_pod
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,16 +38,6 @@ SETTLE_TIMEOUT = 60.0
 EVENT_TIMEOUT = 30.0
 
 
-def _text(name: str) -> str:
-    """A manifest file of this lab, as text (a starter or a solution)."""
-    return (HERE / name).read_text()
-
-
-def _require_container(spec: dict, pod: str, name: str) -> dict:
-    for container in spec.get("containers") or []:
-        if container.get("name") == name:
-            return container
-    raise AssertionError(f"✗ pod {pod} has no container named {name!r}: keep the starter's container")
 
 
 def _status_of(pod, container: str) -> dict:
@@ -87,7 +77,7 @@ def _prepares_the_file(spec: dict) -> bool:
 
 def _verify_catalog(lab, answer: str) -> None:
     spec = require_pod(answer, "catalog")["spec"]
-    _require_container(spec, "catalog", "app")
+    require_container(spec, "catalog", "app")
     if spec.get("restartPolicy") != "Never":
         raise AssertionError("✗ keep `restartPolicy: Never`: the app must find its configuration on its "
                              "first run, not after a restart")
@@ -127,8 +117,8 @@ template; here `sleep 2` stands in). As written, the app gives up every time.
 Fix the pod so that the app finds its configuration and serves. Keep the preparation's
 command as it is (you may move it), and keep restartPolicy: Never: the app must succeed on
 its first run, not after a restart.""",
-    starter=_text("ex1-catalog.starter.yaml"),
-    solution=_text("ex1-catalog.solution.yaml"),
+    starter=HERE / "ex1-catalog.starter.yaml",
+    solution=HERE / "ex1-catalog.solution.yaml",
     hints=[
         "Run the check and read the app's log. A postStart hook starts once the container has "
         "started: by then the app's first line has run, or is about to.",
@@ -163,7 +153,7 @@ def remove_node_files(lab) -> None:
 
 def _verify_drain(lab, answer: str) -> None:
     spec = require_pod(answer, "worker")["spec"]
-    worker = _require_container(spec, "worker", "worker")
+    worker = require_container(spec, "worker", "worker")
     remove_node_files(lab)  # a journal left by an earlier attempt
     try:
         apply_answer(lab, answer)
@@ -225,8 +215,8 @@ When the pod is deleted in the middle of a job, no job may be lost. Fix the pod'
 hook and its grace period; leave the worker's command and its journal volume as they are.
 The check deletes the pod just after a job has started, then reads the journal on the
 node (and removes it).""",
-    starter=_text("ex2-worker.starter.yaml"),
-    solution=_text("ex2-worker.solution.yaml"),
+    starter=HERE / "ex2-worker.starter.yaml",
+    solution=HERE / "ex2-worker.solution.yaml",
     hints=[
         "Run the check and read the last line of the journal: the drain had begun, SIGTERM came "
         "before it was done. The kubelet sends SIGTERM as soon as the preStop hook has returned: "
@@ -261,7 +251,7 @@ def hook_error(message: str) -> str:
 
 def _verify_inventory(lab, answer: str) -> None:
     spec = require_pod(answer, "inventory")["spec"]
-    _require_container(spec, "inventory", "app")
+    require_container(spec, "inventory", "app")
     apply_answer(lab, answer)
     pod = lab.wait("inventory", satisfies(
         lambda p: _is_ready(p) or state_reason(p, "app") == "PostStartHookError" or _has_ended(p),
@@ -293,8 +283,8 @@ Find out why from what Kubernetes records: the pod's events (`lab.events("invent
 what `kubectl describe pod inventory` lists under Events) and its container's state
 (`lab.pod("inventory")`, under State in describe). The check prints both. Then fix the
 manifest; keep the script's text and the hook's purpose.""",
-    starter=_text("ex3-inventory.starter.yaml"),
-    solution=_text("ex3-inventory.solution.yaml"),
+    starter=HERE / "ex3-inventory.starter.yaml",
+    solution=HERE / "ex3-inventory.solution.yaml",
     hints=[
         "The event only says that the hook failed; the container's waiting message says why. "
         "`exec: \"…\": permission denied` comes from the runtime: it could not execute the file.",
@@ -343,7 +333,7 @@ def reachable_ports(lab, pod: str, container: str) -> set[int]:
 
 def _verify_orders(lab, answer: str) -> None:
     spec = require_pod(answer, "orders")["spec"]
-    api = _require_container(spec, "orders", "api")
+    api = require_container(spec, "orders", "api")
     request = (((api.get("lifecycle") or {}).get("preStop") or {}).get("httpGet"))
     if not request:
         raise AssertionError("✗ container api has no httpGet preStop hook: the task is to make the "
@@ -385,8 +375,8 @@ Before the pod stops, the API must be told to drain: GET /cgi-bin/drain on its o
 server. The pod has a preStop hook of type httpGet for that, but the API never gets the
 request. Fix the hook; leave the server as it is. The check deletes the pod and reads
 what the server noted (its termination message) and the pod's events.""",
-    starter=_text("ex4-orders.starter.yaml"),
-    solution=_text("ex4-orders.solution.yaml"),
+    starter=HERE / "ex4-orders.starter.yaml",
+    solution=HERE / "ex4-orders.solution.yaml",
     hints=[
         "The kubelet sends an httpGet hook's request itself, to the pod's IP and the port the "
         "hook names. Which port does the server listen on?",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from podlab import (Exercise, PodlabError, WaitTimeout, expect_equal, expect_line,
                     expect_true, restart_count, restarted, satisfies)
-from podlab.exercises import apply_answer, compare_predictions, require_pod
+from podlab.exercises import apply_answer, compare_predictions, require_container, require_pod
 from podlab.manifests import load_manifests
 
 HERE = Path(__file__).resolve().parent
@@ -35,16 +35,6 @@ READY_TIMEOUT = 60.0
 EVENT_TIMEOUT = 30.0
 
 
-def _text(name: str) -> str:
-    """A manifest file of this lab, as text (a starter or a solution)."""
-    return (HERE / name).read_text()
-
-
-def _require_container(spec: dict, pod: str, name: str) -> dict:
-    for container in spec.get("containers") or []:
-        if container.get("name") == name:
-            return container
-    raise AssertionError(f"✗ pod {pod} has no container named {name!r}: keep the starter's container")
 
 
 def _command(container: dict) -> str:
@@ -91,7 +81,7 @@ def probe_budget(probe: dict) -> int:
 
 def _verify_ledger(lab, answer: str) -> None:
     spec = require_pod(answer, "ledger")["spec"]
-    app = _require_container(spec, "ledger", "app")
+    app = require_container(spec, "ledger", "app")
     if f"sleep {LOAD_SECONDS}" not in _command(app):
         raise AssertionError(f"✗ keep the app's command as it is: it needs its {LOAD_SECONDS} seconds of loading")
     liveness = app.get("livenessProbe")
@@ -155,8 +145,8 @@ again and again.
 Fix the pod so that the app comes up without a restart, and a hung app is still restarted
 within {HANG_BOUND} seconds. Keep the app's command. The check waits until the app is up,
 then makes it stop answering (it removes the file /healthz serves) and expects a restart.""",
-    starter=_text("ex1-ledger.starter.yaml"),
-    solution=_text("ex1-ledger.solution.yaml"),
+    starter=HERE / "ex1-ledger.starter.yaml",
+    solution=HERE / "ex1-ledger.solution.yaml",
     hints=[
         "Run the check and read the Killing event: the liveness probe gave up long before the "
         f"app had finished its {LOAD_SECONDS} seconds of loading, and a restart starts the loading over.",
@@ -209,7 +199,7 @@ def _why_still_ready(app: dict) -> str:
 
 def _verify_quotes(lab, answer: str) -> None:
     spec = require_pod(answer, "quotes")["spec"]
-    app = _require_container(spec, "quotes", "app")
+    app = require_container(spec, "quotes", "app")
     if not any(o.get("kind") == "Service" and o["metadata"].get("name") == "quotes"
                for o in load_manifests(answer)):
         raise AssertionError("✗ keep the Service `quotes`: the check reads its EndpointSlices")
@@ -249,8 +239,8 @@ Fix the pod's readiness probe so that the pod leaves the Service's endpoints whi
 app is busy (within {BUSY_BOUND} seconds), and comes back when it is done. Being busy is
 not a failure: the app must not be restarted. The check plays the re-index: it creates
 /tmp/busy, then removes it, and reads the EndpointSlice of Service quotes each time.""",
-    starter=_text("ex2-quotes.starter.yaml"),
-    solution=_text("ex2-quotes.solution.yaml"),
+    starter=HERE / "ex2-quotes.starter.yaml",
+    solution=HERE / "ex2-quotes.solution.yaml",
     hints=[
         "Run the check: the endpoint stayed ready. Which question does the readiness probe ask the "
         "app, and does its answer change while the app is busy?",
@@ -278,7 +268,7 @@ def _notes(terminated: dict) -> list[str]:
 
 def _verify_exporter(lab, answer: str) -> None:
     spec = require_pod(answer, "exporter")["spec"]
-    app = _require_container(spec, "exporter", "app")
+    app = require_container(spec, "exporter", "app")
     if "sleep 3" not in _command(app) or "batch-" not in _command(app):
         raise AssertionError("✗ keep the exporter's batches as they are (three seconds each, noted as "
                              "batch-N-started and batch-N-done)")
@@ -338,8 +328,8 @@ code 0. As written, it is killed in the middle of a batch.
 Fix the pod: the exporter's shell script (without changing what a batch does) and its
 grace period. The check deletes the pod just after a batch has started and reads how the
 container ended: its exit code, and the notes it left in its termination message.""",
-    starter=_text("ex3-exporter.starter.yaml"),
-    solution=_text("ex3-exporter.solution.yaml"),
+    starter=HERE / "ex3-exporter.starter.yaml",
+    solution=HERE / "ex3-exporter.solution.yaml",
     hints=[
         "Run the check: exit code 137 is 128 + 9, SIGKILL. The kubelet sends SIGTERM first; what "
         "does a shell that is PID 1 do with a SIGTERM it has no handler for?",
@@ -362,7 +352,7 @@ ENDED_TIMEOUT = 15.0  # an app that started without the Service gives up at once
 
 def _verify_report(lab, answer: str) -> None:
     spec = require_pod(answer, "report")["spec"]
-    app = _require_container(spec, "report", "app")
+    app = require_container(spec, "report", "app")
     if "http://catalog/" not in _command(app):
         raise AssertionError("✗ keep the app's command: it reads the catalog from http://catalog/ as it starts")
     lab.delete(HERE / "catalog-service.yaml")  # the Service of an earlier attempt
@@ -425,8 +415,8 @@ Make the app start only once the catalog answers, so that it starts once and nev
 be restarted. Keep the app's command. The check runs the catalog's backend pod, applies
 your manifest, creates the catalog Service {HOLD_SECONDS} seconds later (catalog-service.yaml),
 and looks at when the app started and whether it restarted.""",
-    starter=_text("ex4-report.starter.yaml"),
-    solution=_text("ex4-report.solution.yaml"),
+    starter=HERE / "ex4-report.starter.yaml",
+    solution=HERE / "ex4-report.solution.yaml",
     hints=[
         "Run the check and read the app's log: the name `catalog` does not resolve yet. What can "
         "run in a pod before its app containers, and hold them back until it succeeds?",

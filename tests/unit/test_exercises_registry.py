@@ -132,3 +132,21 @@ def test_compare_predictions_prints_one_aligned_line_each_and_names_the_wrong_on
         "✗ b (crashes)    predicted 'Failed', observed 'Running'"]
     compare_predictions([("c", True, True, True)], show=str)
     assert capsys.readouterr().out == "✓ c  predicted True, observed True\n"
+
+
+def test_a_starter_or_solution_given_as_a_path_is_read_as_text(tmp_path):
+    from pathlib import Path
+
+    from podlab.exercises import Exercise
+    (tmp_path / "s.yaml").write_text("kind: Pod\n")
+    ex = Exercise(id="x", title="t", task="t", starter=Path(tmp_path / "s.yaml"), solution={"a": 1}, hints=[],
+                  starter_fails_with="why", verify=lambda lab, answer: None)
+    assert ex.starter == "kind: Pod\n" and ex.solution == {"a": 1}
+
+
+def test_require_container_names_the_missing_container():
+    from podlab.exercises import require_container
+    spec = {"containers": [{"name": "app"}]}
+    assert require_container(spec, "web", "app") == {"name": "app"}
+    with pytest.raises(AssertionError, match="✗ pod web has no container named 'log': keep the starter's container"):
+        require_container(spec, "web", "log")
