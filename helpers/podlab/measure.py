@@ -16,7 +16,10 @@ plus podlab's REACTION allowance); the reader's prediction is compared but never
 
 from __future__ import annotations
 
+import contextlib
+import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -157,18 +160,23 @@ def _probe_rule(timing: ProbeTiming) -> str:
             f"so {timing.acts.text() if timing.acts else 'never'} after the container started")
 
 
-def _probe_claims(timeline: Timeline, timing: ProbeTiming, window: Window, target: str) -> list[str]:
-    import contextlib
-    import io
+def _claim_lines(claims: Callable[[], None]) -> list[str]:
+    """Run timeline claims (each prints its ✓ line or raises) and keep their lines for summary()."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
+        claims()
+    return out.getvalue().splitlines()
+
+
+def _probe_claims(timeline: Timeline, timing: ProbeTiming, window: Window, target: str) -> list[str]:
+    def claims() -> None:
         if timing.ready is not None:
             ready = timing.ready.widened(REACTION)
             timeline.expect_between("start", "Ready", ready.earliest, ready.latest)
         timeline.expect_between("start", target, window.earliest, window.latest)
         if target == "SIGTERM":
             timeline.expect_order("check-fails", "Killing", "SIGTERM", "app running#2")
-    return out.getvalue().splitlines()
+    return _claim_lines(claims)
 
 
 # -- termination ------------------------------------------------------------------------------------
@@ -211,19 +219,16 @@ def measure_termination(lab: Lab, setup: TerminationSetup, *, prediction: float 
 
 
 def _termination_claims(timeline: Timeline, outcome: TerminationOutcome) -> list[str]:
-    import contextlib
-    import io
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    def claims() -> None:
         window = outcome.window
         timeline.expect_between("delete sent", "app exited", window.earliest, window.latest)
         if outcome.setup.prestop:
             timeline.expect_order("delete sent", "preStop-start", "app exited")
         if outcome.signal == "SIGTERM":
             timeline.expect_seen("SIGTERM")
+    lines = _claim_lines(claims)
     exited = timeline.moment("app exited")
     code = exited.detail.split(",")[0].removeprefix("exit code ").strip()
-    lines = out.getvalue().splitlines()
     if code != str(outcome.exit_code):
         raise AssertionError(f"{FAIL} the container ended with exit code {code}; the rules say "
                              f"{outcome.exit_code} ({outcome.signal})")
