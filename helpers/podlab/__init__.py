@@ -34,7 +34,7 @@ _EXPORTS = {
     "exec_in_pod": "pods", "exec_until": "pods", "read_file": "pods", "logs": "pods",
     "read_node_file": "nodefiles", "Process": "pods",
     # reading a pod's state (no API call): for predicates and checks in notebooks
-    "state_reason": "podstate", "restart_count": "podstate", "waiting_reasons": "podstate",
+    "state_reason": "podstate", "is_ready": "podstate", "restart_count": "podstate", "waiting_reasons": "podstate",
     # predict, then measure: the kubelet's timing rules, real pods measured against them, widgets
     "ProbeSetup": "predict", "TerminationSetup": "predict", "probe_timing": "predict",
     "termination_outcome": "predict", "measure_probe": "measure", "measure_termination": "measure",
@@ -84,7 +84,7 @@ if TYPE_CHECKING:
     from .nodefiles import read_node_file
     from .objects import KubeObject, KubeObjects
     from .pods import ExecResult, Process, exec_in_pod, exec_until, logs, read_file
-    from .podstate import restart_count, state_reason, waiting_reasons
+    from .podstate import is_ready, restart_count, state_reason, waiting_reasons
     from .quantities import parse_quantity
     from .schema import api_fields
     from .session import Lab, lab_namespaces, open_lab, sweep_labs

@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .errors import ApiRejected, PodlabError
 from .manifests import delete, load_manifests
@@ -133,6 +133,15 @@ def require_container(spec: dict[str, Any], pod: str, name: str) -> dict[str, An
         if container.get("name") == name:
             return container
     raise AssertionError(f"✗ pod {pod} has no container named {name!r}: keep the starter's container")
+
+
+def container_status(pod: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """The status JSON of the container `name` (init or regular) of a pod as served; {} before it has one."""
+    status = pod.get("status") or {}
+    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
+        if cs.get("name") == name:
+            return cs
+    return {}
 
 
 def apply_answer(lab: Lab, answer: Any) -> None:

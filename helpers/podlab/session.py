@@ -178,7 +178,7 @@ class Lab:
 
     def delete(self, target: str | Manifest, *, kind: str = "Pod", api_version: str = "v1",
                grace_period: int | None = None, wait: bool = True, timeout: float = DELETION) -> list[str]:
-        """Delete a pod by name (or kind/api_version), or what a manifest describes; wait until gone unless wait=False."""
+        """Delete a pod by name, or what a manifest describes; wait until it is gone unless wait=False."""
         if isinstance(target, str) and _POD_NAME.match(target) and not manifests.is_manifest_path(target):
             target = {"apiVersion": api_version, "kind": kind, "metadata": {"name": target}}
         return manifests.delete(self.namespace, target, grace_period=grace_period, wait=wait,
@@ -186,7 +186,7 @@ class Lab:
 
     def request(self, method: str, path: str, body: str | os.PathLike[str] | Mapping[str, Any] | None = None, *,
                 content_type: str = "application/json") -> ServerReply:
-        """Send one raw API request (a YAML file as body, read as-is) and return the server's status and message."""
+        """Send one raw API request; return the status and message ({namespace}: the lab's; a file: its YAML)."""
         if isinstance(body, (str, os.PathLike)):
             body = yaml.safe_load(Path(body).read_text())
         return send_request(self.api, method, path.replace("{namespace}", self.namespace), body=body,

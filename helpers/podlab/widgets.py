@@ -71,7 +71,8 @@ class PredictWidget:
                 "<em>Here it cannot run: the next cell makes the same measurement with fixed values.</em></div>")
 
 
-def probe_widget(lab: Lab, setup: ProbeSetup = ProbeSetup(period=2, failure_threshold=2, fails_after=4)) -> PredictWidget:
+def probe_widget(lab: Lab,
+                 setup: ProbeSetup = ProbeSetup(period=2, failure_threshold=2, fails_after=4)) -> PredictWidget:
     """Sliders for a probe and a prediction box; "Measure" runs the pod and draws both on its timeline."""
     description = ("Choose liveness or readiness, initialDelaySeconds, periodSeconds, timeoutSeconds, "
                    "failureThreshold (and successThreshold for readiness), and when the app's check starts "

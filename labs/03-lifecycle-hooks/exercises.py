@@ -20,9 +20,10 @@ import re
 from pathlib import Path
 
 from podlab import (NODE_SHARE_DIR, Exercise, PodlabError, WaitTimeout, expect_equal,
-                    expect_line, expect_true, finished, parse_marks, ready, restart_count, satisfies,
-                    state_reason)
-from podlab.exercises import apply_answer, compare_predictions, require_container, require_pod
+                    expect_line, expect_true, finished, is_ready, parse_marks, ready, restart_count,
+                    satisfies, state_reason)
+from podlab.exercises import (apply_answer, compare_predictions, container_status, require_container,
+                              require_pod)
 
 HERE = Path(__file__).resolve().parent
 
@@ -40,17 +41,6 @@ EVENT_TIMEOUT = 30.0
 
 
 
-def _status_of(pod, container: str) -> dict:
-    status = pod.get("status") or {}
-    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
-        if cs.get("name") == container:
-            return cs
-    return {}
-
-
-def _is_ready(pod) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or [])
 
 
 def _has_ended(pod) -> bool:
@@ -85,11 +75,11 @@ def _verify_catalog(lab, answer: str) -> None:
         raise AssertionError("✗ the preparation step is gone or changed: keep its command as it is "
                              f"(two seconds of work, then {CATALOG_CONF}); you may move it")
     apply_answer(lab, answer)
-    pod = lab.wait("catalog", satisfies(lambda p: _is_ready(p) or _has_ended(p), "ready, or finished"),
+    pod = lab.wait("catalog", satisfies(lambda p: is_ready(p) or _has_ended(p), "ready, or finished"),
                    timeout=READY_TIMEOUT)
     if _has_ended(pod):
         log = lab.logs("catalog", container="app").strip()
-        ended = (_status_of(pod, "app").get("state") or {}).get("terminated") or {}
+        ended = (container_status(pod, "app").get("state") or {}).get("terminated") or {}
         if "is missing" in log:
             raise AssertionError(
                 f"✗ container app exited with code {ended.get('exitCode')} as soon as it started; its log: "
@@ -254,11 +244,11 @@ def _verify_inventory(lab, answer: str) -> None:
     require_container(spec, "inventory", "app")
     apply_answer(lab, answer)
     pod = lab.wait("inventory", satisfies(
-        lambda p: _is_ready(p) or state_reason(p, "app") == "PostStartHookError" or _has_ended(p),
+        lambda p: is_ready(p) or state_reason(p, "app") == "PostStartHookError" or _has_ended(p),
         "ready, or failing its postStart hook"), timeout=READY_TIMEOUT)
-    if not _is_ready(pod):
+    if not is_ready(pod):
         event = lab.wait_for_event("inventory", "FailedPostStartHook", timeout=EVENT_TIMEOUT)
-        waiting = (_status_of(pod, "app").get("state") or {}).get("waiting") or {}
+        waiting = (container_status(pod, "app").get("state") or {}).get("waiting") or {}
         raise AssertionError(
             "✗ the postStart hook of container app failed, so the kubelet stopped the container (and, "
             "under restartPolicy Always, starts it again, and the hook fails again); what "
@@ -401,7 +391,7 @@ _PREDICT_PODS = {
 
 
 def _marks_of(pod) -> list[str]:
-    ended = (_status_of(pod, "app").get("state") or {}).get("terminated") or {}
+    ended = (container_status(pod, "app").get("state") or {}).get("terminated") or {}
     return [m.label for m in parse_marks(ended.get("message") or "", strict=False)]
 
 

@@ -22,8 +22,9 @@ import time
 from pathlib import Path
 
 from podlab import (Exercise, PodlabError, WaitTimeout, expect_equal, expect_line,
-                    expect_true, restart_count, restarted, satisfies)
-from podlab.exercises import apply_answer, compare_predictions, require_container, require_pod
+                    expect_true, is_ready, restart_count, restarted, satisfies)
+from podlab.exercises import (apply_answer, compare_predictions, container_status, require_container,
+                              require_pod)
 from podlab.manifests import load_manifests
 
 HERE = Path(__file__).resolve().parent
@@ -41,23 +42,11 @@ def _command(container: dict) -> str:
     return " ".join(str(part) for part in (container.get("command") or []) + (container.get("args") or []))
 
 
-def _status_of(pod, container: str) -> dict:
-    status = pod.get("status") or {}
-    for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
-        if cs.get("name") == container:
-            return cs
-    return {}
-
-
-def _is_ready(pod) -> bool:
-    return (pod.get("status") or {}).get("phase") == "Running" and any(
-        c.get("type") == "Ready" and c.get("status") == "True"
-        for c in (pod.get("status") or {}).get("conditions") or [])
 
 
 def _has_run(pod, container: str) -> bool:
     """Whether the container has started at least once (it runs, has ended, or has restarted)."""
-    cs = _status_of(pod, container)
+    cs = container_status(pod, container)
     state, last = cs.get("state") or {}, cs.get("lastState") or {}
     return bool(state.get("running") or state.get("terminated") or last.get("terminated")
                 or cs.get("restartCount"))
@@ -99,7 +88,7 @@ def _verify_ledger(lab, answer: str) -> None:
             f"the task allows {HANG_BOUND} s. Such a probe hides real failures: give the start-up its "
             "time without slowing down the liveness probe")
     apply_answer(lab, answer)
-    pod = lab.wait("ledger", satisfies(lambda p: _is_ready(p) or restart_count(p, "app") >= 1,
+    pod = lab.wait("ledger", satisfies(lambda p: is_ready(p) or restart_count(p, "app") >= 1,
                                        "ready, or restarted"), timeout=READY_TIMEOUT)
     if restart_count(pod, "app") >= 1:
         event = lab.wait_for_event("ledger", "Killing", timeout=EVENT_TIMEOUT)
@@ -204,7 +193,7 @@ def _verify_quotes(lab, answer: str) -> None:
                for o in load_manifests(answer)):
         raise AssertionError("✗ keep the Service `quotes`: the check reads its EndpointSlices")
     apply_answer(lab, answer)
-    lab.wait("quotes", satisfies(_is_ready, "ready"), timeout=READY_TIMEOUT)
+    lab.wait("quotes", satisfies(is_ready, "ready"), timeout=READY_TIMEOUT)
     slices = _wait_endpoint(lab, True, READY_TIMEOUT)
     expect_equal("ready of pod quotes in the EndpointSlice of Service quotes", _endpoint_ready(slices, "quotes"), True)
     lab.exec("quotes", "touch /tmp/busy", container="app").check()  # a re-index begins
@@ -274,7 +263,7 @@ def _verify_exporter(lab, answer: str) -> None:
                              "batch-N-started and batch-N-done)")
     grace = spec.get("terminationGracePeriodSeconds", 30)
     apply_answer(lab, answer)
-    lab.wait("exporter", satisfies(_is_ready, "ready"), timeout=READY_TIMEOUT)
+    lab.wait("exporter", satisfies(is_ready, "ready"), timeout=READY_TIMEOUT)
     # Delete the pod just after a batch has started: it then has three seconds to go.
     lab.wait_for_log("exporter", "batch-1-started", container="app", timeout=READY_TIMEOUT)
     timeline = lab.timeline("exporter")
@@ -357,7 +346,7 @@ def _verify_report(lab, answer: str) -> None:
         raise AssertionError("✗ keep the app's command: it reads the catalog from http://catalog/ as it starts")
     lab.delete(HERE / "catalog-service.yaml")  # the Service of an earlier attempt
     lab.apply(HERE / "catalog-backend.yaml")
-    lab.wait("catalog", satisfies(_is_ready, "ready"), timeout=READY_TIMEOUT)
+    lab.wait("catalog", satisfies(is_ready, "ready"), timeout=READY_TIMEOUT)
     apply_answer(lab, answer)
     created = time.monotonic()
     early = None
@@ -377,7 +366,7 @@ def _verify_report(lab, answer: str) -> None:
         except WaitTimeout:
             raise AssertionError("✗ container app started before the catalog Service existed: something "
                                  "must hold it back until the Service answers") from None
-        ended = (_status_of(pod, "app").get("lastState") or {}).get("terminated") or {}
+        ended = (container_status(pod, "app").get("lastState") or {}).get("terminated") or {}
         log = lab.logs("report", container="app", previous=True).strip()
         raise AssertionError(
             f"✗ container app started before the catalog Service existed and gave up (exit code "
@@ -386,11 +375,11 @@ def _verify_report(lab, answer: str) -> None:
             "happens to exist; nothing made the app wait for it")
     service = lab.apply(HERE / "catalog-service.yaml")[0]
     try:
-        pod = lab.wait("report", satisfies(_is_ready, "ready"), timeout=READY_TIMEOUT)
+        pod = lab.wait("report", satisfies(is_ready, "ready"), timeout=READY_TIMEOUT)
     except (WaitTimeout, PodlabError) as e:
         raise AssertionError(f"✗ the catalog Service exists, but pod report did not become ready: "
                              f"{str(e).splitlines()[0]}") from None
-    started = (_status_of(pod, "app").get("state") or {}).get("running", {}).get("startedAt", "")
+    started = (container_status(pod, "app").get("state") or {}).get("running", {}).get("startedAt", "")
     expect_true("container app started after the catalog Service was created (whole seconds)",
                 started >= service["metadata"]["creationTimestamp"])
     expect_equal("restarts of container app", restart_count(pod, "app"), 0)

@@ -150,3 +150,12 @@ def test_require_container_names_the_missing_container():
     assert require_container(spec, "web", "app") == {"name": "app"}
     with pytest.raises(AssertionError, match="✗ pod web has no container named 'log': keep the starter's container"):
         require_container(spec, "web", "log")
+
+
+def test_container_status_finds_init_and_regular_containers_and_is_empty_before_any():
+    from podlab.exercises import container_status
+    pod = {"status": {"initContainerStatuses": [{"name": "setup", "restartCount": 1}],
+                      "containerStatuses": [{"name": "app", "ready": True}]}}
+    assert container_status(pod, "setup") == {"name": "setup", "restartCount": 1}
+    assert container_status(pod, "app")["ready"] is True
+    assert container_status({"status": {}}, "app") == {} == container_status({}, "app")
