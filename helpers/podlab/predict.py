@@ -3,9 +3,14 @@
 Two models, both pure (no cluster), both from the v1.37 kubelet's source:
 
 Probes (pkg/kubelet/prober/worker.go). A probe worker ticks every periodSeconds from the
-moment the kubelet added the pod, which is before the container starts, so the ticks fall at
-an unknown phase of the container's life. At each tick it skips the probe while
-`int(seconds since the container started) < initialDelaySeconds`; otherwise it probes, and
+moment the kubelet added the pod, which is before the container starts (and a readiness
+trigger, below, restarts the ticker), so the ticks fall at an unknown phase of the container's
+life. At each tick it skips the probe while
+`int32(time.Since(c.State.Running.StartedAt.Time).Seconds()) < w.spec.InitialDelaySeconds`.
+That StartedAt comes from the status manager's copy of the pod status, which normalizeStatus
+has already cut to whole seconds (`*t = t.Rfc3339Copy()`, pkg/kubelet/status/status_manager.go),
+so the age it computes is too large by the fraction of a second the container started in:
+probing can start up to 1 s before initialDelaySeconds have really passed. Otherwise it probes, and
 a probe that hangs counts as a failure after timeoutSeconds (a tick that comes while a probe
 runs waits in the ticker's one-slot channel, so the next probe starts as soon as this one
 ends). failureThreshold consecutive failures set the result: a liveness failure makes the
@@ -38,6 +43,7 @@ from dataclasses import dataclass
 MINIMUM_GRACE_PERIOD = 2   # minimumGracePeriodInSeconds, pkg/kubelet/kuberuntime/kuberuntime_container.go
 REACTION = 2.0             # seconds podlab allows the kubelet to act on a deletion or a probe result
 PHASES = 1000              # tick phases probe_timing() tries across one period
+FRACTIONS = (0.0, 0.25, 0.5, 0.75, 1 - 1e-6)  # where in its second the container started (StartedAt's cut)
 
 FAILURE_MODES = ("error", "hang")
 
@@ -117,16 +123,18 @@ class ProbeTiming:
 def probe_timing(setup: ProbeSetup) -> ProbeTiming:
     """The earliest and latest moments the kubelet's rules allow, over every phase of its ticks."""
     ready, acts = [], []
-    for i in range(PHASES):
-        became_ready, acted = _one_phase(setup, setup.period * i / PHASES)
-        ready.append(became_ready)
-        acts.append(acted)
+    for fraction in FRACTIONS:
+        for i in range(PHASES):
+            became_ready, acted = _one_phase(setup, setup.period * i / PHASES, fraction)
+            ready.append(became_ready)
+            acts.append(acted)
     step = setup.period / PHASES  # a phase between two samples can be this much later
     if setup.kind == "liveness":
         return ProbeTiming(setup, None, _window(acts, step))
     by_ticks = _window(ready, step)
-    # triggered probes (while not Ready) can bring Ready forward to initialDelaySeconds
-    became_ready = by_ticks and Window(float(setup.initial_delay), by_ticks.latest)
+    # triggered probes (while not Ready) can bring Ready forward to initialDelaySeconds, or up to
+    # 1 s before it (StartedAt cut to the second)
+    became_ready = by_ticks and Window(float(max(setup.initial_delay - 1, 0)), by_ticks.latest)
     return ProbeTiming(setup, became_ready, _window(acts, step))
 
 
@@ -137,12 +145,16 @@ def _window(moments: list[float | None], step: float) -> Window | None:
     return Window(min(found), max(found) + step)
 
 
-def _one_phase(s: ProbeSetup, phase: float) -> tuple[float | None, float | None]:
-    """(Ready at, kill / not-ready at) for ticks at phase + k * period after the container started."""
+def _one_phase(s: ProbeSetup, phase: float, fraction: float = 0.0) -> tuple[float | None, float | None]:
+    """(Ready at, kill / not-ready at) for ticks at phase + k * period after the container started.
+
+    fraction: where in its second the container started; StartedAt, cut to that second, makes the
+    kubelet's computed age larger by it.
+    """
     horizon = s.fails_after + s.initial_delay + (s.failure_threshold + s.success_threshold + 2) * (s.period + s.timeout)
     start, run, last, ready_at = phase, 0, None, None
     while start <= horizon:
-        if int(start + 1e-9) < s.initial_delay:       # worker.go: probe disabled for initialDelaySeconds
+        if int(start + fraction + 1e-9) < s.initial_delay:  # worker.go: disabled for initialDelaySeconds
             end = start
         else:
             healthy = start < s.fails_after

@@ -29,10 +29,20 @@ def test_one_failure_with_a_one_second_period_acts_within_a_second():
     assert (acts.earliest, round(acts.latest, 2)) == (3, 4)
 
 
-def test_initial_delay_holds_back_the_first_probe():
-    # the check already fails at 0 s, but nothing is probed before 8 s
+def test_initial_delay_holds_back_the_first_probe_up_to_a_second_less():
+    # the check already fails at 0 s; worker.go compares initialDelaySeconds with the age from a
+    # StartedAt cut to the second, so a container that started late in its second is probed from 7 s
     acts = probe_timing(ProbeSetup(initial_delay=8, period=2, failure_threshold=1, fails_after=0)).acts
-    assert (acts.earliest, round(acts.latest, 2)) == (8, 10)
+    assert (round(acts.earliest, 2), round(acts.latest, 2)) == (7, 10)
+
+
+def test_the_initial_delay_cut_depends_on_where_in_its_second_the_container_started():
+    from podlab.predict import _one_phase
+    setup = ProbeSetup(initial_delay=8, period=2, failure_threshold=1, fails_after=0)
+    # ticks at 0.5, 2.5, 4.5, 6.5, 8.5 s of the container's life
+    assert _one_phase(setup, 0.5, fraction=0.0) == (None, 8.5)   # int(6.5) < 8: probed at 8.5
+    assert _one_phase(setup, 0.5, fraction=0.6) == (None, 8.5)   # int(7.1) < 8 still
+    assert _one_phase(setup, 1.5, fraction=0.6) == (None, 7.5)   # int(7.5 + 0.6) == 8: probed a second early
 
 
 def test_a_hanging_check_counts_after_its_timeout():
@@ -50,7 +60,7 @@ def test_a_timeout_longer_than_the_period_delays_the_next_probe_not_the_ticks():
 def test_readiness_turns_ready_no_earlier_than_the_initial_delay_then_false_after_the_failures():
     timing = probe_timing(ProbeSetup(kind="readiness", initial_delay=3, period=2, success_threshold=2,
                                      failure_threshold=2, fails_after=10))
-    assert timing.ready.earliest == 3          # triggered probes can come before a tick
+    assert timing.ready.earliest == 2          # triggered probes, and StartedAt cut to the second
     assert round(timing.ready.latest, 2) == 7  # by ticks alone: first at [3, 5), second a period later
     assert (timing.acts.earliest, round(timing.acts.latest, 2)) == (12, 14)
 
@@ -127,3 +137,11 @@ def test_no_committed_notebook_stores_widget_state_or_views():
         for cell in notebook["cells"]:
             for output in cell.get("outputs", []):
                 assert WIDGET_VIEW not in output.get("data", {}), f"{path}: a widget view stored"
+
+
+def test_the_delete_is_timed_so_the_earliest_end_falls_just_before_a_whole_second():
+    from podlab.measure import PHASE, _phase_delay
+    for now, earliest in ((100.3, 5.5), (100.97, 0.0), (100.0, 7.0), (100.99, 2.5)):
+        wait = _phase_delay(earliest, now)
+        assert 0 <= wait < 1
+        assert (now + wait + earliest) % 1 == pytest.approx(PHASE)

@@ -203,9 +203,30 @@ def test_expect_order_prints_the_claim(capsys):
     assert not tl.order("app exited", "Killing")
     tl.expect_order("Scheduled", "Started", "Ready")
     tl.expect_order("deletion requested", "preStop-start", "sigterm", "app exited")
-    assert capsys.readouterr().out == (
-        "✓ Scheduled before Started before Ready\n"
-        "✓ deletion requested before preStop-start before sigterm before app exited\n")
+    tl.expect_order("Started", "preStop-start", "sigterm")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "✓ Scheduled before Started before Ready"
+    # deletion requested (whole second 4) holds the preStop-start mark (4.47 s), and app exited
+    # (finishedAt, whole second 5) the sigterm mark (5.49 s): the clocks cannot order either pair
+    assert out[1] == ("? deletion requested before preStop-start before sigterm before app exited (undecided: "
+                      "deletion requested and preStop-start overlap at their clocks' resolution (deletion "
+                      "requested: a whole second; preStop-start: 1e-06 s); sigterm and app exited overlap at "
+                      "their clocks' resolution (sigterm: 1e-06 s; app exited: a whole second))")
+    assert out[2] == "✓ Started before preStop-start before sigterm"
+
+
+def test_an_order_the_clocks_cannot_decide_is_undecided_never_passed(capsys):
+    # two events of the same second (whole-second clocks) can have come in either order
+    tl = timeline(*LIFE, events=(core_event("Killing", 3), core_event("Unhealthy", 3)))
+    tl.expect_order("Unhealthy", "Killing")
+    tl.expect_order("PodScheduled", "Killing")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == ("? Unhealthy before Killing (undecided: Unhealthy and Killing overlap at their clocks' "
+                      "resolution (Unhealthy: a whole second; Killing: a whole second))")
+    assert out[1] == "✓ PodScheduled before Killing"
+    assert not out[0].startswith("✓")
+    assert tl.summary() is None and capsys.readouterr().out.splitlines()[1].startswith("? Unhealthy")
+    assert sanitized("\n".join(out)) == "<outcome> Unhealthy before Killing\n<outcome> PodScheduled before Killing"
 
 
 def test_expect_order_fails_with_what_was_seen():
@@ -217,21 +238,39 @@ def test_expect_order_fails_with_what_was_seen():
         tl.expect_order("Killing", "FailedPreStopHook")
 
 
-def test_expect_between_masks_the_measurement(capsys):
+def test_expect_between_prints_what_was_measured_unclamped(capsys):
     tl = recorded()
-    tl.expect_between("deletion requested", "app exited", 0, 3)
-    tl.expect_between("preStop-start", "sigterm", 1, 1.5)
-    tl.expect_between("deletion requested", "app exited", 0, 0.5)  # 4 → 5 in whole seconds: 0 to 2 s
+    tl.expect_between("deletion requested", "app exited", 0, 3)     # 4 → 5 in whole seconds: 0 to 2 s
+    tl.expect_between("preStop-start", "sigterm", 1, 1.5)           # marks: one figure
+    tl.expect_between("entrypoint-start", "sigterm", 4, 5)
     out = capsys.readouterr().out
-    assert out == ("✓ deletion requested → app exited within [0, 3] s (measured: 1.0 s)\n"
-                   "✓ preStop-start → sigterm within [1, 1.5] s (measured: 1.0 s)\n"
-                   "✓ deletion requested → app exited within [0, 0.5] s (measured: 0.5 s)\n")
-    assert "<T>" in sanitized(out) and not re.search(r"measured: [^<]", sanitized(out))
+    assert out == ("✓ deletion requested → app exited within [0, 3] s (measured: between 0.00 and 2.00 s, "
+                   "inside the bound)\n"
+                   "✓ preStop-start → sigterm within [1, 1.5] s (measured: 1.02 s, inside the bound)\n"
+                   "✓ entrypoint-start → sigterm within [4, 5] s (measured: 4.15 s, inside the bound)\n")
+    assert sanitized(out).splitlines() == [
+        "<outcome> deletion requested → app exited within [0, 3] s (measured: <T>)",
+        "<outcome> preStop-start → sigterm within [1, 1.5] s (measured: <T>)",
+        "<outcome> entrypoint-start → sigterm within [4, 5] s (measured: <T>)"]
 
 
-def test_expect_between_fails_outside_what_the_resolution_allows():
+def test_a_range_that_straddles_the_bound_is_undecided_and_printed_as_measured(capsys):
     tl = recorded()
-    with pytest.raises(AssertionError, match=r"✗ created → app exited within \[0, 3\] s: measured 5.000 s"):
+    # 4 → 5 in whole seconds: 0 to 2 s; the old printer would have shown 0.5 s, on the bound's edge
+    tl.expect_between("deletion requested", "app exited", 0, 0.5)
+    out = capsys.readouterr().out
+    assert out == ("? deletion requested → app exited within [0, 0.5] s (measured: between 0.00 and 2.00 s, "
+                   "partly outside the bound: undecided)\n")
+
+
+def test_a_measurement_outside_its_bound_is_printed_as_measured_and_fails():
+    tl = recorded()
+    # marks 3.13 s apart: the old printer clamped this into the bound and printed (measured: 2.0 s)
+    with pytest.raises(AssertionError, match=r"✗ entrypoint-start → preStop-start within \[0, 2\] s: "
+                                             r"measured 3.13 s"):
+        tl.expect_between("entrypoint-start", "preStop-start", 0, 2)
+    with pytest.raises(AssertionError, match=r"✗ created → app exited within \[0, 3\] s: "
+                                             r"measured between 4.00 and 6.00 s"):
         tl.expect_between("created", "app exited", 0, 3)  # 0 → 5 in whole seconds: 4 to 6 s
     with pytest.raises(ValueError, match="swap the two moments"):
         tl.expect_between("app exited", "created", -6, 0)
@@ -251,7 +290,8 @@ def test_summary_repeats_the_claims_without_times(capsys):
     assert out == ("timeline of pod/hooks: 3 claims\n"
                    "✓ seen: Scheduled, Killing, sigterm\n"
                    "✓ Started before Ready\n"
-                   "✓ deletion requested → app exited within [0, 3] s (measured: 1.0 s)\n")
+                   "✓ deletion requested → app exited within [0, 3] s (measured: between 0.00 and 2.00 s, "
+                   "inside the bound)\n")
     assert not re.search(r"\d{4}-\d\d-\d\d|\d{9,}", out)
 
 
