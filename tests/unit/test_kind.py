@@ -223,10 +223,26 @@ def test_failed_listing_says_to_check_docker(fakes):
 def test_down_deletes_the_cluster(fakes, tmp_path):
     fakes.answer("kind get clusters", out="podlab\n")
     KindProvider().down()
-    assert fakes.calls("kind")[-1] == ["kind", "delete", "cluster", "--name", "podlab",
-                                       "--kubeconfig", kubeconfig(tmp_path)]
+    assert fakes.calls("kind")[-2:] == [["kind", "delete", "cluster", "--name", "podlab",
+                                         "--kubeconfig", kubeconfig(tmp_path)], ["kind", "get", "clusters"]]
     assert ["docker", "exec", "podlab-control-plane", "find", NODE_SHARE_DIR,
             "-mindepth", "1", "-delete"] in fakes.calls("docker")
+    # another cluster is still listed (the fake keeps answering "podlab"): the kind network stays
+    assert ["docker", "network", "rm", "kind"] not in fakes.calls("docker")
+
+
+def test_down_removes_the_kind_network_when_no_cluster_is_left(fakes, tmp_path):
+    fakes.answer("kind get clusters", out="podlab\n")
+    fakes.answer("kind delete cluster", out="")
+    # The fake answers from fixed variables, so switch the listing's answer when delete runs.
+    script = fakes.bin / "kind"
+    script.write_text(script.read_text().replace(
+        'sys.stdout.write(os.environ.get(key + "_OUT", ""))',
+        'gone = os.path.exists(os.environ["FAKE_LOG"] + ".deleted")\n'
+        'if words[:1] == ["delete"]: open(os.environ["FAKE_LOG"] + ".deleted", "w").close()\n'
+        'sys.stdout.write("" if gone and words == ["get", "clusters"] else os.environ.get(key + "_OUT", ""))'))
+    KindProvider().down()
+    assert fakes.calls("docker")[-1] == ["docker", "network", "rm", "kind"]
 
 
 def test_down_without_cluster_deletes_nothing(fakes):
@@ -272,7 +288,153 @@ def test_run_names_a_missing_program(fakes):
     assert failed.value.hint == "install it"
 
 
+def test_up_loads_the_cached_agnhost_archive_instead_of_pulling(fakes, tmp_path):
+    fakes.answer("kind get clusters", out="podlab\n")
+    tag = AGNHOST_IMAGE.rsplit(":", 1)[1]
+    archive = tmp_path / "cache" / "images" / f"agnhost-{tag}-0123456789abcdef.tar"
+    archive.parent.mkdir(parents=True)
+    archive.write_bytes(b"not really a tar")
+    KindProvider().up()
+    loads = [call for call in fakes.calls("kind") if call[1] == "load"]
+    assert loads == [["kind", "load", "image-archive", str(archive), "--name", "podlab"]]
+    assert not any("crictl" in call for call in fakes.calls("docker"))
+
+
+def test_node_image_env_replaces_the_pinned_image(fakes, tmp_path, monkeypatch):
+    monkeypatch.setenv(kind.NODE_IMAGE_ENV, "podlab.invalid/kind-node:v1.37.2-abc")
+    fakes.answer("kind get clusters", err="No kind clusters found.\n")
+    KindProvider().up()
+    config = yaml.safe_load((tmp_path / "cache" / "kind" / "kind-config.yaml").read_text())
+    assert config["nodes"][0]["image"] == "podlab.invalid/kind-node:v1.37.2-abc"
+    assert config["nodes"][0]["extraMounts"][0]["containerPath"] == NODE_SHARE_DIR
+
+
+def test_without_the_env_the_reader_gets_the_pinned_digest(fakes, tmp_path, monkeypatch):
+    monkeypatch.delenv(kind.NODE_IMAGE_ENV, raising=False)
+    fakes.answer("kind get clusters", err="No kind clusters found.\n")
+    KindProvider().up()
+    config = yaml.safe_load((tmp_path / "cache" / "kind" / "kind-config.yaml").read_text())
+    assert config["nodes"][0]["image"].startswith("kindest/node:v1.37.0@sha256:")
+
+
+def test_missing_kind_says_exactly_what_to_install(fakes):
+    (fakes.bin / "kind").unlink()
+    missing = KindProvider().check().missing[0]
+    assert "go install sigs.k8s.io/kind@v0.33.0" in missing
+    assert "https://kind.sigs.k8s.io/dl/v0.33.0/kind-linux-amd64" in missing
+
+
 def test_up_pulls_upstreams_test_image_into_the_node(fakes):
     fakes.answer("kind get clusters", out="podlab\n")
     KindProvider().up()
     assert ["docker", "exec", "podlab-control-plane", "crictl", "pull", AGNHOST_IMAGE] in fakes.calls("docker")
+
+
+# --- our VMs' Docker engine: the runc wrapper and dockerd's command line ----------------------
+
+from podlab.cluster import dockerd, kindnode  # noqa: E402
+
+FAKE_RUNC = f"""#!{sys.executable}
+import json, os, sys
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(json.dumps(sys.argv[1:]) + "\\n")
+"""
+ALL_SETS = ("bounding", "effective", "permitted", "inheritable", "ambient")
+
+
+def fake_runc(tmp_path, monkeypatch):
+    runc = tmp_path / "runc"
+    runc.write_text(FAKE_RUNC)
+    runc.chmod(0o755)
+    monkeypatch.setenv("PODLAB_REAL_RUNC", str(runc))
+    monkeypatch.setenv("FAKE_LOG", str(tmp_path / "runc.log"))
+    return tmp_path / "runc.log"
+
+
+def run_wrapper(*args, cwd=None):
+    import subprocess
+    return subprocess.run([sys.executable, str(dockerd.WRAPPER), *args], cwd=cwd, check=True)
+
+
+def test_wrapper_drops_sys_resource_from_the_bundle_on_create(tmp_path, monkeypatch):
+    log = fake_runc(tmp_path, monkeypatch)
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    caps = {s: ["CAP_CHOWN", "CAP_SYS_RESOURCE", "CAP_SYS_ADMIN"] for s in ALL_SETS}
+    (bundle / "config.json").write_text(json.dumps({"ociVersion": "1.0.2", "process": {"capabilities": caps}}))
+    args = ["--root", "/run/x", "--log", "/tmp/l.json", "--log-format", "json", "create", "--bundle", str(bundle),
+            "--pid-file", "/tmp/pid", "ctr-1"]
+    run_wrapper(*args)
+    spec = json.loads((bundle / "config.json").read_text())
+    assert spec["process"]["capabilities"] == {s: ["CAP_CHOWN", "CAP_SYS_ADMIN"] for s in ALL_SETS}
+    assert spec["ociVersion"] == "1.0.2"
+    assert json.loads(log.read_text()) == args          # the real runc gets the same arguments
+
+
+def test_wrapper_uses_the_working_directory_as_bundle_on_run(tmp_path, monkeypatch):
+    fake_runc(tmp_path, monkeypatch)
+    (tmp_path / "config.json").write_text(json.dumps({"process": {"capabilities": {"bounding": ["CAP_SYS_RESOURCE"]}}}))
+    run_wrapper("run", "ctr-2", cwd=tmp_path)
+    assert json.loads((tmp_path / "config.json").read_text())["process"]["capabilities"] == {"bounding": []}
+
+
+def test_wrapper_drops_it_from_the_process_file_on_exec(tmp_path, monkeypatch):
+    log = fake_runc(tmp_path, monkeypatch)
+    process = tmp_path / "process.json"
+    process.write_text(json.dumps({"args": ["sh"], "capabilities": {"effective": ["CAP_SYS_RESOURCE", "CAP_KILL"]}}))
+    run_wrapper("--root", "/run/x", "exec", "--detach", "--process", str(process), "ctr-3")
+    assert json.loads(process.read_text()) == {"args": ["sh"], "capabilities": {"effective": ["CAP_KILL"]}}
+    assert json.loads(log.read_text())[-1] == "ctr-3"
+
+
+def test_wrapper_leaves_other_commands_and_unprivileged_specs_alone(tmp_path, monkeypatch):
+    log = fake_runc(tmp_path, monkeypatch)
+    text = json.dumps({"process": {"capabilities": {"bounding": ["CAP_CHOWN"]}}}, indent=4)
+    (tmp_path / "config.json").write_text(text)
+    run_wrapper("create", "--bundle", str(tmp_path), "c")
+    run_wrapper("--root", "/run/x", "state", "c")
+    assert (tmp_path / "config.json").read_text() == text   # not rewritten when nothing is dropped
+    assert [json.loads(line) for line in log.read_text().splitlines()][-1] == ["--root", "/run/x", "state", "c"]
+
+
+def test_dockerd_flags_keep_off_the_host_firewall_and_use_the_wrapper():
+    args = dockerd.dockerd_args()
+    for flag in ("--iptables=false", "--ip6tables=false", "--ip-forward=false", "--ip-masq=false", "--bridge=none",
+                 f"--host=unix://{dockerd.SOCKET}", f"--data-root={dockerd.DATA_ROOT}",
+                 f"--exec-root={dockerd.EXEC_ROOT}", f"--default-runtime={dockerd.RUNTIME}",
+                 f"--add-runtime={dockerd.RUNTIME}={dockerd.WRAPPER}"):
+        assert flag in args
+    assert not any(a.startswith("--containerd") for a in args)   # dockerd starts its own, under the exec root
+
+
+def test_client_env_pins_the_api_only_when_the_client_is_newer():
+    assert dockerd.client_env("1.41", "1.50") == {"DOCKER_HOST": f"unix://{dockerd.SOCKET}",
+                                                  "DOCKER_API_VERSION": "1.41"}
+    assert dockerd.client_env("1.41", "1.41") == {"DOCKER_HOST": f"unix://{dockerd.SOCKET}"}
+    assert dockerd.client_env("1.43", "1.9") == {"DOCKER_HOST": f"unix://{dockerd.SOCKET}"}
+
+
+# --- the node image's recipe ------------------------------------------------------------
+
+def test_go_constants_joins_raw_strings_and_named_constants():
+    source = 'const img = "docker.io/x:v1"\nconst manifest = `a: 1\nimage: ` + img + `\nb: 2\n`\n'
+    assert kindnode.go_constants(source)["manifest"] == "a: 1\nimage: docker.io/x:v1\nb: 2\n"
+
+
+def test_containerd_config_changes_only_the_sandbox_image_and_oom_clamp():
+    kind_config = ('[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "registry.k8s.io/pause:3.10"\n'
+                   '  restrict_oom_score_adj = false\n')
+    changed = kindnode.containerd_config(kind_config, "registry.k8s.io/pause:3.10.2")
+    assert changed == kind_config.replace("pause:3.10\"", "pause:3.10.2\"").replace("= false", "= true")
+    with pytest.raises(PodlabError):
+        kindnode.containerd_config("version = 2\n", "registry.k8s.io/pause:3.10.2")
+
+
+def test_cni_substitute_is_templated_by_kind_and_valid_yaml():
+    manifest = kindnode.cni_substitute_manifest()
+    assert "would you kindly template this file" in manifest
+    docs = list(yaml.safe_load_all(manifest.replace("{{ .PodSubnet }}", "10.244.0.0/16")))
+    conflist = json.loads(docs[0]["data"]["10-kindnet.conflist"])
+    assert [p["type"] for p in conflist["plugins"]] == ["ptp", "portmap"]
+    assert conflist["plugins"][0]["ipam"]["ranges"] == [[{"subnet": "10.244.0.0/16"}]]
+    assert docs[1]["spec"]["template"]["spec"]["containers"][0]["image"] == LAB_IMAGE

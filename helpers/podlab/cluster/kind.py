@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -23,7 +24,14 @@ NODE_CONTAINER = f"{CLUSTER}-control-plane"
 TEMPLATE = Path(__file__).with_name("kind-config.yaml")
 SHARE_PLACEHOLDER = '"@PODLAB_SHARE_HOST_DIR@"'
 KIND_VERSION = (0, 33, 0)  # the kind release that built the pinned node image
-INSTALL_KIND = "install kind v0.33.0: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
+INSTALL_KIND = ("install kind v0.33.0: `go install sigs.k8s.io/kind@v0.33.0` (then put $(go env GOPATH)/bin "
+                "on PATH), or the release binary https://kind.sigs.k8s.io/dl/v0.33.0/kind-linux-amd64 "
+                "(-darwin-arm64, -darwin-amd64, -windows-amd64: "
+                "https://kind.sigs.k8s.io/docs/user/quick-start/#installation)")
+# Which node image `podlab up --provider kind` uses. Unset: the digest pinned in kind-config.yaml
+# (what readers use). "build": the node image podlab builds offline (podlab.cluster.kindnode;
+# our CI machines, where no registry can be reached). Anything else: that image reference.
+NODE_IMAGE_ENV = "PODLAB_KIND_NODE_IMAGE"
 OTHER_PROVIDER = "or use `podlab up --provider local` (no Docker needed)"
 
 
@@ -70,9 +78,15 @@ def lab_archive() -> Path:
     return paths.cache_dir() / "images" / "lab.tar"
 
 
-def render_config(share: Path) -> str:
-    """The committed kind config with this user's share directory filled in."""
+def render_config(share: Path, node_image: str | None = None) -> str:
+    """The committed kind config with this user's share directory (and another node image) filled in."""
     template = TEMPLATE.read_text()
+    if node_image:
+        pinned = yaml.safe_load(template)["nodes"][0]["image"]
+        if template.count(pinned) != 1:
+            raise PodlabError(f"{TEMPLATE} must name its node image exactly once.",
+                              hint="Restore that file from the podlab repository.")
+        template = template.replace(pinned, node_image)
     if template.count(SHARE_PLACEHOLDER) != 1:
         raise PodlabError(f"{TEMPLATE} must contain {SHARE_PLACEHOLDER} exactly once.",
                           hint="Restore that file from the podlab repository.")
@@ -82,6 +96,22 @@ def render_config(share: Path) -> str:
         raise PodlabError(f"{TEMPLATE} does not mount the share directory at {NODE_SHARE_DIR}.",
                           hint="Restore that file from the podlab repository.")
     return text
+
+
+def agnhost_archive() -> Path | None:
+    """The local provider's agnhost build (an OCI archive), the newest if several are cached."""
+    tag = AGNHOST_IMAGE.rsplit(":", 1)[1]
+    found = sorted((paths.cache_dir() / "images").glob(f"agnhost-{tag}-*.tar"), key=lambda p: p.stat().st_mtime)
+    return found[-1] if found else None
+
+
+def node_image_choice() -> str | None:
+    """The node image asked for by PODLAB_KIND_NODE_IMAGE ("build" builds podlab's), else None."""
+    chosen = os.environ.get(NODE_IMAGE_ENV, "").strip()
+    if chosen == "build":
+        from .kindnode import ensure_image
+        return ensure_image()
+    return chosen or None
 
 
 def parse_version(text: str) -> tuple[int, ...] | None:
@@ -159,7 +189,7 @@ class KindProvider:
         share_dir().mkdir(parents=True, exist_ok=True)
         config = kind_dir() / "kind-config.yaml"
         config.parent.mkdir(parents=True, exist_ok=True)
-        config.write_text(render_config(share_dir()))
+        config.write_text(render_config(share_dir(), node_image_choice()))
         log = kind_dir() / "create.log"
         with step(f"creating kind cluster '{CLUSTER}'", log=log):
             run(["kind", "create", "cluster", "--name", CLUSTER, "--config", str(config),
@@ -178,6 +208,11 @@ class KindProvider:
         if archive.is_file():
             with step(f"loading {archive} into the node"):
                 run(["kind", "load", "image-archive", str(archive), "--name", CLUSTER], hint=retry, timeout=600)
+        agnhost = agnhost_archive()
+        if agnhost is not None:      # the local provider's build, where it has run (our machines)
+            with step(f"loading {agnhost} into the node"):
+                run(["kind", "load", "image-archive", str(agnhost), "--name", CLUSTER], hint=retry, timeout=600)
+            return
         # Upstream's test image (chapter 4's gRPC server) comes from registry.k8s.io: pull it now,
         # so that the chapter does not wait for it; offline, the pod pulls it when it needs it.
         with step(f"pulling {AGNHOST_IMAGE} into the node"):
@@ -201,6 +236,10 @@ class KindProvider:
         with step(f"deleting kind cluster '{CLUSTER}'"):
             run(["kind", "delete", "cluster", "--name", CLUSTER, "--kubeconfig", str(paths.kubeconfig_path())],
                 timeout=300, hint=f"Retry, or remove the node container: `docker rm -f {NODE_CONTAINER}`.")
+        # kind creates the Docker network "kind" and never deletes it; remove it when no other
+        # kind cluster is left (Docker refuses while a container still uses it).
+        if not self.clusters():
+            run(["docker", "network", "rm", "kind"], hint="", timeout=60, check=False)
 
     def status(self) -> str:
         """One line: whether the podlab kind cluster exists (never raises)."""
