@@ -32,5 +32,30 @@ def test_a_liveness_probe_kills_within_its_window(live_cluster, capsys):
     out = capsys.readouterr().out
     assert "within [3, 6] s" in out                           # first failure in [2, 3), one period more
     assert "your prediction: 10 s, outside the window ✗" in out
-    assert "✓ check-fails before Killing before SIGTERM before app running#2" in out
+    assert "check-fails before Killing" in out and "check-fails before SIGTERM" in out
+    assert "✗" not in out.replace("outside the window ✗", "")
     assert 3 <= result.measured <= 6
+
+
+def test_the_initial_delay_counts_from_a_started_at_cut_to_the_second(live_cluster, capsys):
+    """worker.go: int32(time.Since(StartedAt).Seconds()) < InitialDelaySeconds, with StartedAt whole seconds.
+
+    The check fails from the start and every failure kills (period 1, failureThreshold 1), so the
+    first probe after the delay kills. It comes no earlier than StartedAt's whole second plus the
+    delay: up to a second before the delay has passed since the real start (the `start` mark).
+    """
+    setup = podlab.ProbeSetup(initial_delay=3, period=1, failure_threshold=1, fails_after=0)
+    with open_lab("t-measure-initial-delay") as lab:
+        result = podlab.measure_probe(lab, setup)
+        result.summary()
+    timing = podlab.probe_timing(setup).acts
+    assert (round(timing.earliest, 2), round(timing.latest, 2)) == (2, 4)
+    start, sigterm = result.timeline.moment("start"), result.timeline.moment("SIGTERM")
+    started_at = result.timeline.moment("app running")  # StartedAt as the API (and the prober) has it
+    assert started_at.resolution == 1.0
+    assert sigterm.time >= started_at.time + setup.initial_delay - 0.01   # the prober's rule
+    assert sigterm.time - start.time <= timing.latest + podlab.predict.REACTION
+    with capsys.disabled():
+        print(f"\ninitial delay {setup.initial_delay} s: killed {sigterm.time - start.time:.3f} s after the "
+              f"entrypoint's start mark, {sigterm.time - started_at.time:.3f} s after StartedAt's whole second "
+              f"(the mark came {start.time - started_at.time:.3f} s into it)")
