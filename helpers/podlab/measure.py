@@ -155,6 +155,9 @@ def _probe_rule(timing: ProbeTiming) -> str:
     s = timing.setup
     first = (f"the first probe after {_num(max(s.fails_after, s.initial_delay))} s comes at a tick of the "
              f"{s.period} s period (the ticks' phase is unknown)")
+    if s.initial_delay > s.fails_after:
+        first += (f"; the kubelet counts the {s.initial_delay} s initial delay from StartedAt cut to the "
+                  "second, so probing can start up to 1 s early")
     hang = f", each failing probe ending after its {s.timeout} s timeout" if s.failure == "hang" else ""
     return (f"{first}; {s.failure_threshold} consecutive failure{'s' * (s.failure_threshold != 1)}{hang} "
             f"{'kill the container' if s.kind == 'liveness' else 'turn Ready False'}, "
