@@ -39,11 +39,14 @@ REAL_RUNC = Path("/usr/sbin/runc")            # Debian's runc, the one its conta
 # dockerd finds containerd, containerd-shim-runc-v2 and docker-proxy on PATH: Debian's, in /usr/bin.
 # The local provider's containerd 2.3.7 lives in podlab's cache and is never on this PATH.
 DOCKERD_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
-# Host-wide sysctls a kind node's systemd writes through its privileged container (not
-# namespaced): systemd's 50-default.conf sets fs.protected_*, and PID 1 raises fs.nr_open
-# and fs.file-max at start. Recorded before a node starts, written back after.
+# Host-wide (not namespaced) sysctls a kind node's systemd may write through its privileged
+# container. Measured here with a trixie node: PID 1 raised fs.nr_open (1048576 -> 1073741816)
+# and fs.file-max (to 2^63-1). The fs.protected_* values come from systemd's 50-default.conf,
+# which a bookworm root has (trixie's minimal install does not); kernel.core_pattern and
+# kernel.pid_max are named by the node's /usr/lib/sysctl.d. Recorded before a node starts,
+# written back after.
 HOST_SYSCTLS = ("fs.protected_regular", "fs.protected_fifos", "fs.protected_hardlinks",
-                "fs.protected_symlinks", "fs.nr_open", "fs.file-max")
+                "fs.protected_symlinks", "fs.nr_open", "fs.file-max", "kernel.core_pattern", "kernel.pid_max")
 LIB_MODULES = Path("/lib/modules")           # kind bind-mounts it; Docker would create it on a host without it
 
 
