@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.podlab-installed
 PYTEST_ARGS ?=
 
-.PHONY: lab test site up down clean doctor bench host-deps notebooks
+.PHONY: lab test site up down clean doctor bench host-deps notebooks test-kind
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,3 +50,8 @@ down:
 
 clean:
 	$(BIN)/podlab clean
+
+# The notebooks and exercise tests on kind, on our VMs: podlab's own Docker engine, kind v0.33.0
+# and the node image built offline (helpers/podlab/cluster/kindci.py). Not part of `make test`.
+test-kind: $(STAMP) host-deps
+	$(BIN)/python -m podlab.cluster.kindci $(PYTEST_ARGS)

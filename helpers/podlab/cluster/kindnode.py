@@ -137,17 +137,12 @@ def go_recipe(name: str) -> build.GoBuild:
     return build.GoBuild(name, version, directory, packages, binaries)
 
 
-def local_parts() -> dict[str, Path]:
-    """The local provider's cached builds: Kubernetes, containerd, runc, and its image archives."""
+def local_parts() -> dict:
+    """The local provider's builds (Kubernetes, containerd, runc, its image archives), built if not cached."""
     rel = build.release(L.DEFAULT_KUBERNETES_VERSION)
-    recipes = build.all_recipes(rel)
-    missing = [r.name for r in recipes if not r.cached()]
-    if missing:
-        raise PodlabError(f"The local provider's builds of {', '.join(missing)} are not cached yet.",
-                          hint="Run `podlab up --provider local` once (or build them), then build the node image.")
-    bins = {r.name: r.target() for r in recipes}
+    bins = build.build_all(rel)
     archives = {spec.name: images.cached_archive(spec) for spec in images.image_specs(rel, bins)}
-    return {**bins, **{f"image:{n}": p for n, p in archives.items()}, "release": rel}  # type: ignore[dict-item]
+    return {**bins, **{f"image:{n}": p for n, p in archives.items()}, "release": rel}
 
 
 # ---------------------------------------------------------------- the root file system
