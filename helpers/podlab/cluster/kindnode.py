@@ -375,14 +375,17 @@ def preload(root: Path, containerd_dir: Path, archives: list[Path], log: Path) -
     run_dir = Path(tempfile.mkdtemp(prefix="podlab-nodeimage-", dir="/run"))
     config = run_dir / "config.toml"
     socket = run_dir / "containerd.sock"
+    disabled = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", "io.containerd.cri.v1.images",
+                # nothing on the host outside the image's root: no /opt/containerd, no NRI socket
+                "io.containerd.internal.v1.opt", "io.containerd.nri.v1.nri",
+                "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
+                "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.blockfile",
+                "io.containerd.snapshotter.v1.erofs"]
+    # Only content, images and metadata are needed (kind imports with --no-unpack).
     config.write_text("\n".join([
         "version = 3", f'root = "{root / "var/lib/containerd"}"', f'state = "{run_dir / "state"}"',
-        "[grpc]", f'  address = "{socket}"', "[ttrpc]", f'  address = "{socket}.ttrpc"',
-        # Only content, images and metadata are needed: no CRI, no runtime, no snapshots served.
-        'disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime", '
-        '"io.containerd.cri.v1.images", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", '
-        '"io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.blockfile", '
-        '"io.containerd.snapshotter.v1.erofs"]', ""]))
+        f"disabled_plugins = {json.dumps(disabled)}",
+        "[grpc]", f'  address = "{socket}"', "[ttrpc]", f'  address = "{socket}.ttrpc"', ""]))
     with open(log, "a") as out:
         daemon = subprocess.Popen([str(containerd_dir / "containerd"), "--config", str(config)], stdout=out,
                                   stderr=subprocess.STDOUT, start_new_session=True)
@@ -454,7 +457,9 @@ def build_archive() -> tuple[Path, str]:
             extra = [images.cached_archive(helper_image_spec(root)),
                      images.cached_archive(provisioner_image_spec(go["local-path-provisioner"]
                                                                   / "local-path-provisioner"))]
-            node_images = [p for n, p in parts.items() if n.startswith("image:")] + extra
+            # kubeadm's images, pause, busybox (the CNI stand-in runs it); agnhost comes with `kind load`.
+            node_images = [p for n, p in parts.items()
+                           if n.startswith("image:") and n != f"image:{AGNHOST_IMAGE}"] + extra
             preload(root, parts["containerd"], node_images, log)
             run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(archive) + ".partial", "."], log=log,
                 what="archiving the node image")
