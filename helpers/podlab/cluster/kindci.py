@@ -64,6 +64,13 @@ def main(argv: list[str]) -> int:
         return status
     finally:
         try:
+            # A run that stopped early leaves its cluster: take it down before the engine stops.
+            from .kind import CLUSTER, KindProvider
+            if dockerd.server_version() and CLUSTER in KindProvider().clusters():
+                subprocess.run([sys.executable, "-m", "podlab.cli", "down", "--provider", "kind"])
+        except Exception as error:  # the engine's stop below still runs
+            print(f"kindci: could not take the kind cluster down: {error}", file=sys.stderr)
+        try:
             for name, (found, value) in dockerd.stop().items():
                 print(f"kindci: restored {name}: {found} -> {value}", file=sys.stderr)
         finally:
