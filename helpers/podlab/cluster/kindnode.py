@@ -85,6 +85,10 @@ DIFFERENCES = (
     ("/usr/share/doc, man pages and locales kept; no debian:trixie-slim dpkg path exclusions",
      "the root file system is debootstrap's minbase, not the trixie-slim image; clean-install removes "
      "/usr/share/doc/* and /usr/share/man/* after its own install, as here"),
+    ("podlab-offline-dns.service: the node's resolv.conf names the node's own address",
+     "offline, Docker 20.10's embedded DNS never answers when its upstream is unreachable, so each lookup "
+     "(and so each pull of an absent image) waited out the resolver's timeouts; now names outside the "
+     "cluster fail at once, as on the local provider"),
     ("STOPSIGNAL, ENV and ENTRYPOINT set by a metadata-only `docker build` after `docker import`",
      "Docker 20.10's `docker import --change` refuses STOPSIGNAL"),
 )
@@ -447,6 +451,11 @@ def build_archive() -> tuple[Path, str]:
             for name in ("kubeadm", "kubelet", "kubectl"):
                 copy(parts["kubernetes"] / name, root / "usr/bin" / name, 0o755)
             (root / "kind/version").write_text(rel.kubernetes)
+            (root / "etc/systemd/system/podlab-offline-dns.service").write_text(OFFLINE_DNS_UNIT)
+            (root / "usr/local/bin/podlab-offline-dns").write_text(OFFLINE_DNS_SCRIPT)
+            (root / "usr/local/bin/podlab-offline-dns").chmod(0o755)
+            run(["chroot", str(root), "systemctl", "enable", "podlab-offline-dns.service"], log=log,
+                what="systemctl enable podlab-offline-dns")
             pause = f"{images.REGISTRY}/pause:{rel.pause}"
             config = root / "etc/containerd/config.toml"
             config.write_text(containerd_config(config.read_text(), pause))
@@ -470,6 +479,39 @@ def build_archive() -> tuple[Path, str]:
     finally:
         shutil.rmtree(root, ignore_errors=True)
     return archive, image_ref(key)
+
+
+# Our engine has no route to the host's resolver (no forwarding, no NAT), and Docker 20.10's
+# embedded DNS never answers when its upstream cannot be reached: every lookup in the node then
+# waits out the resolver's timeouts (measured: `getent hosts registry-1.docker.io` 20 s in the
+# node, 3 ms on the host), so a pull of an image that is not there takes that long to fail, and
+# while it runs the kubelet pulls again for every pod of that image (its pull intent). This unit
+# makes the node's resolv.conf name the node's own address, where nothing answers on port 53, as
+# the local provider does for its node: names outside the cluster fail at once.
+OFFLINE_DNS_UNIT = """[Unit]
+Description=podlab: names outside the cluster fail at once (offline node, see podlab.cluster.kindnode)
+DefaultDependencies=no
+Before=containerd.service kubelet.service
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/local/bin/podlab-offline-dns
+
+[Install]
+WantedBy=multi-user.target
+"""
+OFFLINE_DNS_SCRIPT = """#!/bin/sh
+# podlab-offline-dns.service: the node's first IPv4 address as its only name server (nothing answers there).
+set -eu
+for address in $(hostname -i); do
+  case "$address" in
+    *.*) printf 'nameserver %s\\noptions ndots:0\\n' "$address" > /etc/resolv.conf; exit 0 ;;
+  esac
+done
+echo "podlab-offline-dns: no IPv4 address in 'hostname -i'" >&2
+exit 1
+"""
 
 
 DOCKERFILE = """FROM {base}
