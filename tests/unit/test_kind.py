@@ -99,6 +99,14 @@ def test_check_reports_docker_without_engine(fakes):
                              "Is the docker daemon running?)",)
 
 
+def test_check_explains_docker_20_10s_template_error(fakes, monkeypatch):
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    fakes.answer("docker info", exit=1, err='template: :1:2: executing "" at <.ServerVersion>: reflect: '
+                                            'indirection through nil pointer to embedded struct field Info\n')
+    assert KindProvider().check().missing == ("docker CLI found but no Docker engine answers (docker info failed: "
+                                              "no engine answered at the default socket)",)
+
+
 def test_check_reports_kind_missing(fakes):
     (fakes.bin / "kind").unlink()
     ready = KindProvider().check()

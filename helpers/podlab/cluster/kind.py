@@ -143,6 +143,8 @@ class KindProvider:
             else:
                 if info.returncode != 0:
                     why = first_line(info.stderr or info.stdout)
+                    if why.startswith("template:"):   # Docker 20.10's CLI, when no engine answers
+                        why = f"no engine answered at {os.environ.get('DOCKER_HOST') or 'the default socket'}"
                     missing.append(f"docker CLI found but no Docker engine answers (docker info failed: {why})")
                 else:
                     notes.append(f"Docker engine {info.stdout.strip()}")
