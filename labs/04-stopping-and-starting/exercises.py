@@ -1,14 +1,12 @@
-"""Exercises of lab 04, "Starting and stopping, hands-on" (labs/04-starting-and-stopping.ipynb).
+"""Exercises of lab 04, "Stopping and starting, hands-on" (labs/04-stopping-and-starting.ipynb).
 
-Exercises 1 to 4 give a manifest to edit: its starter and one solution are YAML files beside
+Exercises 1 and 2 give a manifest to edit: its starter and one solution are YAML files beside
 this module (exN-*.starter.yaml, exN-*.solution.yaml). The check applies the reader's
-manifest in the lab's namespace and looks at what really happens: whether the kubelet
-restarts a slow starter, and still restarts it once it hangs later (the check makes it
-hang with lab.exec); whether a busy pod leaves its Service's EndpointSlice and comes back;
-how a deleted pod's container ended (exit code, and the notes it left in its termination
-message, read from a timeline of the deletion); and whether an app that needs a Service
-started only after the Service existed (the check creates the Service late). Exercise 5
-asks for predictions instead, and its check runs fixed pods (predict-init.yaml).
+manifest in the lab's namespace and looks at what really happens: how a deleted pod's
+container ended (exit code, and the notes it left in its termination message, read from a
+timeline of the deletion); and whether an app that needs a Service started only after the
+Service existed (the check creates the Service late). Exercise 3 asks for predictions
+instead, and its check runs fixed pods (predict-init.yaml).
 
 Each exercise names the failure its starter is meant to produce (starter_fails_with);
 tests/live/test_exercises.py proves on a live cluster that the starter fails with it and
@@ -21,26 +19,20 @@ import re
 import time
 from pathlib import Path
 
-from podlab import (Exercise, PodlabError, WaitTimeout, expect_equal, expect_line,
-                    expect_true, is_ready, restart_count, restarted, satisfies)
+from podlab import (Exercise, PodlabError, WaitTimeout, expect_equal, expect_line, expect_true, is_ready,
+                    restart_count, satisfies)
 from podlab.exercises import (apply_answer, compare_predictions, container_status, require_container,
                               require_pod)
-from podlab.manifests import load_manifests
 
 HERE = Path(__file__).resolve().parent
 
-# A lab pod starts in a second or two (the image is on the node); exercise 1's app needs
-# eight seconds more. 60 s leaves room for a loaded machine.
+# A lab pod starts in a second or two (the image is on the node); 60 s leaves room for a
+# loaded machine.
 READY_TIMEOUT = 60.0
-# Events are recorded asynchronously, a moment after the state change they report.
-EVENT_TIMEOUT = 30.0
-
-
 
 
 def _command(container: dict) -> str:
     return " ".join(str(part) for part in (container.get("command") or []) + (container.get("args") or []))
-
 
 
 
@@ -52,207 +44,10 @@ def _has_run(pod, container: str) -> bool:
                 or cs.get("restartCount"))
 
 
-# -- Exercise 1: a liveness probe that kills a slow starter ---------------------------------------
-
-# The task's promise: once the app is up, a hung app is restarted within this many seconds.
-HANG_BOUND = 10
-LOAD_SECONDS = 8
-
-
-def probe_budget(probe: dict) -> int:
-    """How long a probe can take to give up on a container that stopped answering, at most:
-    periodSeconds x failureThreshold, each attempt waiting up to timeoutSeconds (API defaults 10, 3, 1)."""
-    period = int(probe.get("periodSeconds", 10))
-    failures = int(probe.get("failureThreshold", 3))
-    timeout = int(probe.get("timeoutSeconds", 1))
-    return period * failures + timeout
-
-
-def _verify_ledger(lab, answer: str) -> None:
-    spec = require_pod(answer, "ledger")["spec"]
-    app = require_container(spec, "ledger", "app")
-    if f"sleep {LOAD_SECONDS}" not in _command(app):
-        raise AssertionError(f"✗ keep the app's command as it is: it needs its {LOAD_SECONDS} seconds of loading")
-    liveness = app.get("livenessProbe")
-    if not liveness:
-        raise AssertionError(
-            "✗ container app has no liveness probe any more: it would come up, but an app that hangs "
-            "later would never be restarted. Keep the liveness probe, and give the start-up its time "
-            "another way")
-    budget = probe_budget(liveness)
-    if budget > HANG_BOUND:
-        raise AssertionError(
-            f"✗ with this liveness probe a hung app is restarted only after up to {budget} s "
-            f"(periodSeconds {liveness.get('periodSeconds', 10)} × failureThreshold "
-            f"{liveness.get('failureThreshold', 3)}, plus timeoutSeconds {liveness.get('timeoutSeconds', 1)}); "
-            f"the task allows {HANG_BOUND} s. Such a probe hides real failures: give the start-up its "
-            "time without slowing down the liveness probe")
-    apply_answer(lab, answer)
-    pod = lab.wait("ledger", satisfies(lambda p: is_ready(p) or restart_count(p, "app") >= 1,
-                                       "ready, or restarted"), timeout=READY_TIMEOUT)
-    if restart_count(pod, "app") >= 1:
-        event = lab.wait_for_event("ledger", "Killing", timeout=EVENT_TIMEOUT)
-        startup = app.get("startupProbe")
-        if startup and "startup probe" in (event.message or ""):
-            raise AssertionError(
-                f"✗ the kubelet restarted container app before it had finished loading (event "
-                f"{event.reason}: {event.message}): the startup probe gives up after about "
-                f"{probe_budget(startup)} s, and the app needs {LOAD_SECONDS} s. Give the start-up a "
-                "larger budget")
-        raise AssertionError(
-            f"✗ the kubelet restarted container app before it had finished loading (event "
-            f"{event.reason}: {event.message}). The liveness probe starts as soon as the container "
-            f"runs and gives up after about {budget} s, while the app needs {LOAD_SECONDS} s before it "
-            "answers /healthz; each restart starts the loading over, so it never gets there")
-    served = lab.exec("ledger", "wget -q -O- http://127.0.0.1:8080/healthz", container="app")
-    expect_equal("GET /healthz once the app is up", served.stdout.strip(), "ok")
-    expect_equal("restarts of container app while it loaded", restart_count(lab.pod("ledger"), "app"), 0)
-    # Now a real failure: the app stops answering /healthz (the check removes the file it serves).
-    lab.exec("ledger", "rm /www/healthz", container="app").check()
-    began = time.monotonic()
-    try:
-        lab.wait("ledger", restarted(1, container="app"), timeout=HANG_BOUND + 2)
-    except WaitTimeout:
-        raise AssertionError(
-            f"✗ the app stopped answering /healthz (the check removed the file), and {HANG_BOUND} s "
-            "later the kubelet had still not restarted it: a liveness probe that waits this long "
-            "hides real failures") from None
-    took = time.monotonic() - began
-    expect_true(f"a hung app is restarted within {HANG_BOUND} s (measured: {took:.1f} s)", took <= HANG_BOUND)
-
-
-SLOW_START = Exercise(
-    id="04-slow-start",
-    title="A liveness probe that kills a slow starter",
-    task=f"""\
-Pod `ledger` runs an app that loads its data for {LOAD_SECONDS} seconds (`sleep {LOAD_SECONDS}`
-stands in for it) and then answers GET /healthz on port 8080. Its liveness probe asks
-/healthz every 2 seconds and gives up after 2 failures in a row, so that a hung app is
-restarted within seconds. As written, the app never gets to serve: the kubelet restarts it
-again and again.
-
-Fix the pod so that the app comes up without a restart, and a hung app is still restarted
-within {HANG_BOUND} seconds. Keep the app's command. The check waits until the app is up,
-then makes it stop answering (it removes the file /healthz serves) and expects a restart.""",
-    starter=HERE / "ex1-ledger.starter.yaml",
-    solution=HERE / "ex1-ledger.solution.yaml",
-    hints=[
-        "Run the check and read the Killing event: the liveness probe gave up long before the "
-        f"app had finished its {LOAD_SECONDS} seconds of loading, and a restart starts the loading over.",
-        "Slowing the liveness probe down (a large failureThreshold or periodSeconds) would let the "
-        "app start, but then a hung app would go unnoticed just as long. Kubernetes has a probe "
-        "made for the start-up alone: while it has not succeeded, the liveness probe does not run.",
-        "Add a `startupProbe` with the same httpGet and a budget larger than the loading: "
-        "`periodSeconds: 1`, `failureThreshold: 20`. Leave the liveness probe as it is.",
-    ],
-    starter_fails_with="restarted container app before it had finished loading",
-    verify=_verify_ledger,
-)
-
-
-# -- Exercise 2: readiness takes a busy pod out of its Service's endpoints -------------------------
-
-# A busy pod must leave the endpoints within this many seconds: a probe every second that
-# gives up after one to three failures, plus a moment for the EndpointSlice controller.
-BUSY_BOUND = 6
-
-
-def _endpoint_ready(slices, pod: str):
-    """ready of the pod's endpoint in the Service's EndpointSlices; None if the pod has none."""
-    for item in slices:
-        for endpoint in item.get("endpoints") or []:
-            if (endpoint.get("targetRef") or {}).get("name") == pod:
-                return (endpoint.get("conditions") or {}).get("ready")
-    return None
-
-
-def _wait_endpoint(lab, ready: bool, timeout: float):
-    return lab.wait_for_objects(
-        "EndpointSlice", "kubernetes.io/service-name=quotes",
-        lambda slices: _endpoint_ready(slices, "quotes") is ready,
-        description=f"listing pod quotes with ready={str(ready).lower()}",
-        api_version="discovery.k8s.io/v1", timeout=timeout)
-
-
-def _why_still_ready(app: dict) -> str:
-    probe = app.get("readinessProbe")
-    if not probe:
-        return "without a readiness probe, a pod is ready as long as its containers run"
-    if "tcpSocket" in probe:
-        return ("a tcpSocket probe only asks whether the port accepts connections, and httpd accepts "
-                "them while the app is busy")
-    if "httpGet" in probe:
-        return "the page the probe asks for is served whether or not the app is busy"
-    return f"the readiness probe (every {probe.get('periodSeconds', 10)} s) never failed while /tmp/busy existed"
-
-
-def _verify_quotes(lab, answer: str) -> None:
-    spec = require_pod(answer, "quotes")["spec"]
-    app = require_container(spec, "quotes", "app")
-    if not any(o.get("kind") == "Service" and o["metadata"].get("name") == "quotes"
-               for o in load_manifests(answer)):
-        raise AssertionError("✗ keep the Service `quotes`: the check reads its EndpointSlices")
-    apply_answer(lab, answer)
-    lab.wait("quotes", satisfies(is_ready, "ready"), timeout=READY_TIMEOUT)
-    slices = _wait_endpoint(lab, True, READY_TIMEOUT)
-    expect_equal("ready of pod quotes in the EndpointSlice of Service quotes", _endpoint_ready(slices, "quotes"), True)
-    lab.exec("quotes", "touch /tmp/busy", container="app").check()  # a re-index begins
-    try:
-        slices = _wait_endpoint(lab, False, BUSY_BOUND)
-    except WaitTimeout:
-        raise AssertionError(
-            f"✗ the app was busy (/tmp/busy existed) for {BUSY_BOUND} s, and its endpoint stayed "
-            f"ready=true in the EndpointSlice of Service quotes, so the Service went on sending it "
-            f"requests: {_why_still_ready(app)}") from None
-    expect_equal("while busy: ready of pod quotes (no new requests)", _endpoint_ready(slices, "quotes"), False)
-    lab.exec("quotes", "rm -f /tmp/busy", container="app").check()  # the re-index is over
-    try:
-        slices = _wait_endpoint(lab, True, BUSY_BOUND)
-    except WaitTimeout:
-        raise AssertionError(f"✗ the app was no longer busy, but {BUSY_BOUND} s later its endpoint was "
-                             "still not ready=true: the pod must come back once the work is done") from None
-    expect_equal("busy no more: ready of pod quotes", _endpoint_ready(slices, "quotes"), True)
-    expect_equal("restarts of container app (being busy is not a failure)",
-                 restart_count(lab.pod("quotes"), "app"), 0)
-
-
-BUSY_READINESS = Exercise(
-    id="04-busy-readiness",
-    title="Out of the Service while busy",
-    task=f"""\
-Pod `quotes` serves quotes on port 8080 behind the Service `quotes`. Now and then it
-re-indexes its data; meanwhile the file /tmp/busy exists and the app cannot answer
-requests in time. As written, the Service sends it requests all the same.
-
-Fix the pod's readiness probe so that the pod leaves the Service's endpoints while the
-app is busy (within {BUSY_BOUND} seconds), and comes back when it is done. Being busy is
-not a failure: the app must not be restarted. The check plays the re-index: it creates
-/tmp/busy, then removes it, and reads the EndpointSlice of Service quotes each time.""",
-    starter=HERE / "ex2-quotes.starter.yaml",
-    solution=HERE / "ex2-quotes.solution.yaml",
-    hints=[
-        "Run the check: the endpoint stayed ready. Which question does the readiness probe ask the "
-        "app, and does its answer change while the app is busy?",
-        "An `exec` probe can ask anything a command can test; it fails when the command exits "
-        "non-zero. A liveness probe would be the wrong tool: it restarts the app.",
-        "readinessProbe: `exec: {command: [\"sh\", \"-c\", \"test ! -e /tmp/busy\"]}` with "
-        "`periodSeconds: 1` and `failureThreshold: 1`.",
-    ],
-    starter_fails_with="stayed ready=true in the EndpointSlice",
-    verify=_verify_quotes,
-)
-
-
-# -- Exercise 3: finish the batch in hand within the grace period ---------------------------------
+# -- Exercise 1: finish the batch in hand within the grace period ---------------------------------
 
 BATCH_SECONDS = 3
 _TRAPS_TERM = re.compile(r"\btrap\b[^\n]*\b(TERM|SIGTERM|15)\b")
-
-
-def _notes(terminated: dict) -> list[str]:
-    """The labels the exporter noted in its termination message (`<unix time> <label>` lines)."""
-    return [line.split(None, 1)[1].strip() for line in (terminated.get("message") or "").splitlines()
-            if len(line.split(None, 1)) == 2]
 
 
 def _verify_exporter(lab, answer: str) -> None:
@@ -317,8 +112,8 @@ code 0. As written, it is killed in the middle of a batch.
 Fix the pod: the exporter's shell script (without changing what a batch does) and its
 grace period. The check deletes the pod just after a batch has started and reads how the
 container ended: its exit code, and the notes it left in its termination message.""",
-    starter=HERE / "ex3-exporter.starter.yaml",
-    solution=HERE / "ex3-exporter.solution.yaml",
+    starter=HERE / "ex1-exporter.starter.yaml",
+    solution=HERE / "ex1-exporter.solution.yaml",
     hints=[
         "Run the check: exit code 137 is 128 + 9, SIGKILL. The kubelet sends SIGTERM first; what "
         "does a shell that is PID 1 do with a SIGTERM it has no handler for?",
@@ -333,7 +128,7 @@ container ended: its exit code, and the notes it left in its termination message
 )
 
 
-# -- Exercise 4: an init container waits for a Service --------------------------------------------
+# -- Exercise 2: an init container waits for a Service --------------------------------------------
 
 HOLD_SECONDS = 5  # the check creates the catalog Service this long after the report pod
 ENDED_TIMEOUT = 15.0  # an app that started without the Service gives up at once (wget: bad address)
@@ -380,7 +175,8 @@ def _verify_report(lab, answer: str) -> None:
         raise AssertionError(f"✗ the catalog Service exists, but pod report did not become ready: "
                              f"{str(e).splitlines()[0]}") from None
     started = (container_status(pod, "app").get("state") or {}).get("running", {}).get("startedAt", "")
-    expect_true("container app started after the catalog Service was created (whole seconds)",
+    expect_true("container app started no earlier than the second the catalog Service was created (both times "
+                "have whole seconds)",
                 started >= service["metadata"]["creationTimestamp"])
     expect_equal("restarts of container app", restart_count(pod, "app"), 0)
     if not any("catalog" in _command(c) for c in spec.get("initContainers") or []):
@@ -404,8 +200,8 @@ Make the app start only once the catalog answers, so that it starts once and nev
 be restarted. Keep the app's command. The check runs the catalog's backend pod, applies
 your manifest, creates the catalog Service {HOLD_SECONDS} seconds later (catalog-service.yaml),
 and looks at when the app started and whether it restarted.""",
-    starter=HERE / "ex4-report.starter.yaml",
-    solution=HERE / "ex4-report.solution.yaml",
+    starter=HERE / "ex2-report.starter.yaml",
+    solution=HERE / "ex2-report.solution.yaml",
     hints=[
         "Run the check and read the app's log: the name `catalog` does not resolve yet. What can "
         "run in a pod before its app containers, and hold them back until it succeeds?",
@@ -419,7 +215,7 @@ and looks at when the app started and whether it restarted.""",
 )
 
 
-# -- Exercise 5: predict, then observe: a failing init container under each restartPolicy ----------
+# -- Exercise 3: predict, then observe: a failing init container under each restartPolicy ----------
 
 PREDICT_FILE = "predict-init.yaml"
 OUTCOMES = ("app starts", "init runs again", "pod fails")
@@ -471,7 +267,7 @@ PREDICT_INIT = Exercise(
     id="04-predict-init",
     title="Predict, then observe: an init container that fails",
     task=f"""\
-Three pods (04-starting-and-stopping/predict-init.yaml), each with an init container
+Three pods (04-stopping-and-starting/predict-init.yaml), each with an init container
 `migrate` that fails (exit code 1) every time it runs, and an app container `app`. Only
 the pod's restartPolicy differs:
 

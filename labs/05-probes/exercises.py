@@ -1,0 +1,339 @@
+"""Exercises of lab 05, "Probes, hands-on" (labs/05-probes.ipynb).
+
+Exercises 1 and 2 give a manifest to edit: its starter and one solution are YAML files beside
+this module (exN-*.starter.yaml, exN-*.solution.yaml). The check applies the reader's
+manifest in the lab's namespace and looks at what really happens: whether the kubelet
+restarts a slow starter, and still restarts it once it hangs later (the check makes it
+hang with lab.exec); and whether a busy pod leaves its Service's EndpointSlice and comes
+back. Exercise 3 asks for a prediction instead: the window in which the kubelet kills a
+container whose liveness check starts failing at a known time. Its check runs a fixed pod
+(predict-liveness.yaml), measures the kill on a timeline of the container's own marks, and
+compares the prediction with the kubelet's rules (podlab.probe_timing, a model of
+pkg/kubelet/prober/worker.go), which the measurement must obey.
+
+Each exercise names the failure its starter is meant to produce (starter_fails_with);
+tests/live/test_exercises.py proves on a live cluster that the starter fails with it and
+that the solution passes.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from numbers import Real
+from pathlib import Path
+
+from podlab import (Exercise, ProbeSetup, WaitTimeout, expect_equal, expect_true, is_ready, probe_timing,
+                    restart_count, restarted, satisfies)
+from podlab.exercises import apply_answer, compare_predictions, require_container, require_pod
+from podlab.manifests import load_manifests
+from podlab.predict import REACTION
+
+HERE = Path(__file__).resolve().parent
+
+# A lab pod starts in a second or two (the image is on the node); exercise 1's app needs
+# eight seconds more. 60 s leaves room for a loaded machine.
+READY_TIMEOUT = 60.0
+# Events are recorded asynchronously, a moment after the state change they report.
+EVENT_TIMEOUT = 30.0
+
+
+def _command(container: dict) -> str:
+    return " ".join(str(part) for part in (container.get("command") or []) + (container.get("args") or []))
+
+
+# -- Exercise 1: a liveness probe that kills a slow starter ---------------------------------------
+
+# The task's promise: once the app is up, a hung app is restarted within this many seconds.
+HANG_BOUND = 10
+LOAD_SECONDS = 8
+
+
+def probe_budget(probe: dict) -> int:
+    """How long a probe can take to give up on a container that stopped answering, at most:
+    periodSeconds x failureThreshold, each attempt waiting up to timeoutSeconds (API defaults 10, 3, 1)."""
+    period = int(probe.get("periodSeconds", 10))
+    failures = int(probe.get("failureThreshold", 3))
+    timeout = int(probe.get("timeoutSeconds", 1))
+    return period * failures + timeout
+
+
+def _verify_ledger(lab, answer: str) -> None:
+    spec = require_pod(answer, "ledger")["spec"]
+    app = require_container(spec, "ledger", "app")
+    if f"sleep {LOAD_SECONDS}" not in _command(app):
+        raise AssertionError(f"✗ keep the app's command as it is: it needs its {LOAD_SECONDS} seconds of loading")
+    liveness = app.get("livenessProbe")
+    if not liveness:
+        raise AssertionError(
+            "✗ container app has no liveness probe any more: it would come up, but an app that hangs "
+            "later would never be restarted. Keep the liveness probe, and give the start-up its time "
+            "another way")
+    budget = probe_budget(liveness)
+    if budget > HANG_BOUND:
+        raise AssertionError(
+            f"✗ with this liveness probe a hung app is restarted only after up to {budget} s "
+            f"(periodSeconds {liveness.get('periodSeconds', 10)} × failureThreshold "
+            f"{liveness.get('failureThreshold', 3)}, plus timeoutSeconds {liveness.get('timeoutSeconds', 1)}); "
+            f"the task allows {HANG_BOUND} s. Such a probe hides real failures: give the start-up its "
+            "time without slowing down the liveness probe")
+    apply_answer(lab, answer)
+    pod = lab.wait("ledger", satisfies(lambda p: is_ready(p) or restart_count(p, "app") >= 1,
+                                       "ready, or restarted"), timeout=READY_TIMEOUT)
+    if restart_count(pod, "app") >= 1:
+        event = lab.wait_for_event("ledger", "Killing", timeout=EVENT_TIMEOUT)
+        startup = app.get("startupProbe")
+        if startup and "startup probe" in (event.message or ""):
+            raise AssertionError(
+                f"✗ the kubelet restarted container app before it had finished loading (event "
+                f"{event.reason}: {event.message}): the startup probe gives up after about "
+                f"{probe_budget(startup)} s, and the app needs {LOAD_SECONDS} s. Give the start-up a "
+                "larger budget")
+        raise AssertionError(
+            f"✗ the kubelet restarted container app before it had finished loading (event "
+            f"{event.reason}: {event.message}). The liveness probe starts as soon as the container "
+            f"runs and gives up after about {budget} s, while the app needs {LOAD_SECONDS} s before it "
+            "answers /healthz; each restart starts the loading over, so it never gets there")
+    served = lab.exec("ledger", "wget -q -O- http://127.0.0.1:8080/healthz", container="app")
+    expect_equal("GET /healthz once the app is up", served.stdout.strip(), "ok")
+    expect_equal("restarts of container app while it loaded", restart_count(lab.pod("ledger"), "app"), 0)
+    # Now a real failure: the app stops answering /healthz (the check removes the file it serves).
+    lab.exec("ledger", "rm /www/healthz", container="app").check()
+    began = time.monotonic()
+    try:
+        lab.wait("ledger", restarted(1, container="app"), timeout=HANG_BOUND + 2)
+    except WaitTimeout:
+        raise AssertionError(
+            f"✗ the app stopped answering /healthz (the check removed the file), and {HANG_BOUND} s "
+            "later the kubelet had still not restarted it: a liveness probe that waits this long "
+            "hides real failures") from None
+    took = time.monotonic() - began
+    expect_true(f"a hung app is restarted within {HANG_BOUND} s (measured: {took:.1f} s)", took <= HANG_BOUND)
+
+
+SLOW_START = Exercise(
+    id="05-slow-start",
+    title="A liveness probe that kills a slow starter",
+    task=f"""\
+Pod `ledger` runs an app that loads its data for {LOAD_SECONDS} seconds (`sleep {LOAD_SECONDS}`
+stands in for it) and then answers GET /healthz on port 8080. Its liveness probe asks
+/healthz every 2 seconds and gives up after 2 failures in a row, so that a hung app is
+restarted within seconds. As written, the app never gets to serve: the kubelet restarts it
+again and again.
+
+Fix the pod so that the app comes up without a restart, and a hung app is still restarted
+within {HANG_BOUND} seconds. Keep the app's command. The check waits until the app is up,
+then makes it stop answering (it removes the file /healthz serves) and expects a restart.""",
+    starter=HERE / "ex1-ledger.starter.yaml",
+    solution=HERE / "ex1-ledger.solution.yaml",
+    hints=[
+        "Run the check and read the Killing event: the liveness probe gave up long before the "
+        f"app had finished its {LOAD_SECONDS} seconds of loading, and a restart starts the loading over.",
+        "Slowing the liveness probe down (a large failureThreshold or periodSeconds) would let the "
+        "app start, but then a hung app would go unnoticed just as long. Kubernetes has a probe "
+        "made for the start-up alone: while it has not succeeded, the liveness probe does not run.",
+        "Add a `startupProbe` with the same httpGet and a budget larger than the loading: "
+        "`periodSeconds: 1`, `failureThreshold: 20`. Leave the liveness probe as it is.",
+    ],
+    starter_fails_with="restarted container app before it had finished loading",
+    verify=_verify_ledger,
+)
+
+
+# -- Exercise 2: readiness takes a busy pod out of its Service's endpoints -------------------------
+
+# A busy pod must leave the endpoints within this many seconds: a probe every second that
+# gives up after one to three failures, plus a moment for the EndpointSlice controller.
+BUSY_BOUND = 6
+
+
+def _endpoint_ready(slices, pod: str):
+    """ready of the pod's endpoint in the Service's EndpointSlices; None if the pod has none."""
+    for item in slices:
+        for endpoint in item.get("endpoints") or []:
+            if (endpoint.get("targetRef") or {}).get("name") == pod:
+                return (endpoint.get("conditions") or {}).get("ready")
+    return None
+
+
+def _wait_endpoint(lab, ready: bool, timeout: float):
+    return lab.wait_for_objects(
+        "EndpointSlice", "kubernetes.io/service-name=quotes",
+        lambda slices: _endpoint_ready(slices, "quotes") is ready,
+        description=f"listing pod quotes with ready={str(ready).lower()}",
+        api_version="discovery.k8s.io/v1", timeout=timeout)
+
+
+def _why_still_ready(app: dict) -> str:
+    probe = app.get("readinessProbe")
+    if not probe:
+        return "without a readiness probe, a pod is ready as long as its containers run"
+    if "tcpSocket" in probe:
+        return ("a tcpSocket probe only asks whether the port accepts connections, and httpd accepts "
+                "them while the app is busy")
+    if "httpGet" in probe:
+        return "the page the probe asks for is served whether or not the app is busy"
+    return f"the readiness probe (every {probe.get('periodSeconds', 10)} s) never failed while /tmp/busy existed"
+
+
+def _verify_quotes(lab, answer: str) -> None:
+    spec = require_pod(answer, "quotes")["spec"]
+    app = require_container(spec, "quotes", "app")
+    if not any(o.get("kind") == "Service" and o["metadata"].get("name") == "quotes"
+               for o in load_manifests(answer)):
+        raise AssertionError("✗ keep the Service `quotes`: the check reads its EndpointSlices")
+    apply_answer(lab, answer)
+    lab.wait("quotes", satisfies(is_ready, "ready"), timeout=READY_TIMEOUT)
+    slices = _wait_endpoint(lab, True, READY_TIMEOUT)
+    expect_equal("ready of pod quotes in the EndpointSlice of Service quotes", _endpoint_ready(slices, "quotes"), True)
+    lab.exec("quotes", "touch /tmp/busy", container="app").check()  # a re-index begins
+    try:
+        slices = _wait_endpoint(lab, False, BUSY_BOUND)
+    except WaitTimeout:
+        raise AssertionError(
+            f"✗ the app was busy (/tmp/busy existed) for {BUSY_BOUND} s, and its endpoint stayed "
+            f"ready=true in the EndpointSlice of Service quotes, so the Service went on sending it "
+            f"requests: {_why_still_ready(app)}") from None
+    expect_equal("while busy: ready of pod quotes (no new requests)", _endpoint_ready(slices, "quotes"), False)
+    lab.exec("quotes", "rm -f /tmp/busy", container="app").check()  # the re-index is over
+    try:
+        slices = _wait_endpoint(lab, True, BUSY_BOUND)
+    except WaitTimeout:
+        raise AssertionError(f"✗ the app was no longer busy, but {BUSY_BOUND} s later its endpoint was "
+                             "still not ready=true: the pod must come back once the work is done") from None
+    expect_equal("busy no more: ready of pod quotes", _endpoint_ready(slices, "quotes"), True)
+    expect_equal("restarts of container app (being busy is not a failure)",
+                 restart_count(lab.pod("quotes"), "app"), 0)
+
+
+BUSY_READINESS = Exercise(
+    id="05-busy-readiness",
+    title="Out of the Service while busy",
+    task=f"""\
+Pod `quotes` serves quotes on port 8080 behind the Service `quotes`. Now and then it
+re-indexes its data; meanwhile the file /tmp/busy exists and the app cannot answer
+requests in time. As written, the Service sends it requests all the same.
+
+Fix the pod's readiness probe so that the pod leaves the Service's endpoints while the
+app is busy (within {BUSY_BOUND} seconds), and comes back when it is done. Being busy is
+not a failure: the app must not be restarted. The check plays the re-index: it creates
+/tmp/busy, then removes it, and reads the EndpointSlice of Service quotes each time.""",
+    starter=HERE / "ex2-quotes.starter.yaml",
+    solution=HERE / "ex2-quotes.solution.yaml",
+    hints=[
+        "Run the check: the endpoint stayed ready. Which question does the readiness probe ask the "
+        "app, and does its answer change while the app is busy?",
+        "An `exec` probe can ask anything a command can test; it fails when the command exits "
+        "non-zero. A liveness probe would be the wrong tool: it restarts the app.",
+        "readinessProbe: `exec: {command: [\"sh\", \"-c\", \"test ! -e /tmp/busy\"]}` with "
+        "`periodSeconds: 1` and `failureThreshold: 1`.",
+    ],
+    starter_fails_with="stayed ready=true in the EndpointSlice",
+    verify=_verify_quotes,
+)
+
+
+# -- Exercise 3: predict, then observe: when does a liveness probe kill? ---------------------------
+
+PREDICT_FILE = HERE / "predict-liveness.yaml"
+PREDICT_POD = "failing-health"
+# The app removes the page its liveness probe asks for this long after it starts: read from the
+# manifest's script, so that the file and the rules the check applies cannot drift apart.
+_FAILS_AFTER = re.compile(r"\(sleep (\d+); rm /www/healthz")
+
+
+def predict_setup() -> ProbeSetup:
+    """The liveness probe of predict-liveness.yaml and its app's failure time, as a podlab.ProbeSetup."""
+    pod = load_manifests(PREDICT_FILE)[0]
+    app = pod["spec"]["containers"][0]
+    probe = app["livenessProbe"]
+    found = _FAILS_AFTER.search(_command(app))
+    if found is None:
+        raise ValueError(f"{PREDICT_FILE.name}: the app's script no longer says when /healthz goes away")
+    return ProbeSetup(kind="liveness", initial_delay=int(probe.get("initialDelaySeconds", 0)),
+                      period=int(probe.get("periodSeconds", 10)), timeout=int(probe.get("timeoutSeconds", 1)),
+                      failure_threshold=int(probe.get("failureThreshold", 3)), fails_after=float(found[1]),
+                      failure="error")  # a missing page is a 404 at once, not a hang
+
+
+PREDICT_KEYS = ("earliest", "latest")
+TOLERANCE = 0.5  # predictions are whole (or half) seconds; the rules' ends are exact
+
+
+def _seconds(value: float) -> str:
+    return f"{round(value, 1):g} s"
+
+
+def _verify_predict_liveness(lab, predictions) -> None:
+    if not isinstance(predictions, dict):
+        raise AssertionError("✗ the answer must be a dict of predictions: copy the starter and fill it in")
+    unknown = sorted(set(predictions) - set(PREDICT_KEYS))
+    if unknown:
+        raise AssertionError(f"✗ unknown keys {unknown}: keep the starter's keys {list(PREDICT_KEYS)}")
+    missing = [key for key in PREDICT_KEYS if predictions.get(key) is None]
+    if missing:
+        raise AssertionError(f"✗ no prediction yet for {', '.join(missing)}: write a number of seconds after "
+                             "the container started, then check again")
+    odd = [key for key in PREDICT_KEYS if isinstance(predictions[key], bool) or not isinstance(predictions[key], Real)]
+    if odd:
+        raise AssertionError(f"✗ {', '.join(odd)}: a prediction is a number of seconds, e.g. 12 or 12.5")
+    if predictions["earliest"] > predictions["latest"]:
+        raise AssertionError("✗ earliest is later than latest: a window runs from the earlier moment to the later")
+    setup = predict_setup()
+    rules = probe_timing(setup).acts
+    assert rules is not None, "a liveness check that fails for good is always acted on"
+    # Observe: run the pod and measure, on the container's own marks (microseconds), from its start
+    # to the SIGTERM the kubelet's kill delivers to its trap.
+    lab.delete(PREDICT_POD, grace_period=1)  # a clean start: no pod of an earlier attempt
+    timeline = lab.timeline(PREDICT_POD)
+    lab.apply(PREDICT_FILE)
+    lab.wait_for_restarts(PREDICT_POD, 1, container="app", timeout=READY_TIMEOUT + rules.latest)
+    killing = lab.wait_for_event(PREDICT_POD, "Killing", timeout=EVENT_TIMEOUT)
+    lab.delete(PREDICT_POD)  # the restarted container ends too; the first run's marks are in lastState
+    timeline.stop()
+    expect_true("the kubelet's Killing event names the liveness probe", "failed liveness probe" in killing.message)
+    timeline.expect_order("start", "check-fails", "SIGTERM")
+    # The bound: the rules' window, plus podlab's allowance for the kubelet to act on the result
+    # (sync the pod, ask the runtime to stop the container, the signal reaching the trap).
+    # (The rules' ends to a tenth of a second: probe_timing samples the ticks' phases, so its ends
+    # lie a few milliseconds off the true ones.)
+    timeline.expect_between("start", "SIGTERM", round(rules.earliest, 1), round(rules.latest, 1) + REACTION)
+    compare_predictions([
+        (f"{key} kill (the kubelet's rules)", predictions[key], value,
+         abs(predictions[key] - value) <= TOLERANCE)
+        for key, value in (("earliest", rules.earliest), ("latest", rules.latest))
+    ], show=_seconds)
+
+
+PREDICT_LIVENESS = Exercise(
+    id="05-predict-liveness",
+    title="Predict, then observe: when a liveness probe kills",
+    task="""\
+Pod `failing-health` (05-probes/predict-liveness.yaml) serves /healthz on port 8080, and
+removes that page 5 seconds after it starts: from then on, every GET /healthz is answered
+at once with 404 Not Found. Its liveness probe:
+
+  httpGet /healthz, periodSeconds 3, timeoutSeconds 2, failureThreshold 3
+  (no initialDelaySeconds: 0)
+
+Predict the window in which the kubelet decides to kill the container: the earliest and the
+latest moment its rules allow, in seconds after the container started. The check runs the
+pod, measures when SIGTERM reached the app, and compares your window with the rules'.
+
+The starter holds a rule often heard: the kubelet kills the container periodSeconds x
+failureThreshold after the check starts failing, 5 + 3 x 3 = 14 s, exactly. Keep it or
+change it.""",
+    starter={"earliest": 14, "latest": 14},
+    solution={"earliest": 11, "latest": 14},
+    hints=[
+        "The kubelet does not see the app fail: it only sees probes fail. When does the first failing "
+        "probe come? The probe's ticks run every periodSeconds, at a phase that has nothing to do with "
+        "the moment the page went away.",
+        "The first probe after the page went away comes at 5 s at the soonest, or almost 3 s later. The "
+        "kill follows the third failure in a row: two more ticks, 3 s apart.",
+        "timeoutSeconds does not count here: a 404 comes back at once, and a probe waits its timeout only "
+        "for an app that does not answer. So the window is [5 + 2 x 3, 8 + 2 x 3).",
+    ],
+    starter_fails_with="predictions differ",
+    verify=_verify_predict_liveness,
+)
