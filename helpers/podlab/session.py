@@ -29,6 +29,7 @@ from . import manifests, pods, waiting
 from ._api import ServerReply, api_error, request_json, resource_for, send_request
 from .conditions import (WaitCondition, deleted, exists, has_condition, in_phase, not_ready, ready,
                          restarted, satisfies)
+from .checks import ProgressFile, Recorder
 from .connect import connect, connection, server_version
 from .errors import PodlabError
 from .events import Event, events
@@ -75,6 +76,9 @@ class Lab:
         self._uid: str | None = None
         self._reaper: Reaper | None = None  # deletes the namespace if this process dies
         self._deferred: list[Callable[[], object]] = []  # undone at close, last first
+        self.server_version = ""
+        # exercise verdicts (podlab.Check) of this session, kept for `podlab progress`
+        self.progress: Recorder = ProgressFile(kubernetes_version=lambda: self.server_version)
 
     def __repr__(self) -> str:
         return f"Lab(namespace={self.namespace!r})"
