@@ -47,9 +47,9 @@ def test_reader_flow_retries_in_the_same_lab(live_cluster, capsys):
         exercise.hint()
         exercise.check(lab, exercise.solution)
     announce, *lines = capsys.readouterr().out.splitlines()
-    assert announce.startswith("lab ex-reader-flow: namespace podlab-ex-reader-flow on context ")
+    assert announce.startswith(f"lab ex-reader-flow: namespace {lab.namespace} on context ")
     assert lines[0] == "✗ Not solved yet."
-    assert lines[1] == "  ✗ /etc/podinfo/name: expected 'namer'; observed 'podlab-ex-reader-flow'"
+    assert lines[1] == f"  ✗ /etc/podinfo/name: expected 'namer'; observed '{lab.namespace}'"
     assert lines[2] == "Try ex.hint() (2 left)."
     assert lines[3] == "Hint 1/2: Look at the fieldRef of the `name` item."
     assert lines[4:] == ["✓ /etc/podinfo/name == 'namer'", "🎉 Exercise example-pod-name-file solved"]
