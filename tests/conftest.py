@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
+
+
+# Exercise checks record the reader's progress; the tests' (and their notebooks' kernels') go to a
+# scratch file, never into the progress of the person running them.
+os.environ.setdefault("PODLAB_PROGRESS", str(Path(tempfile.mkdtemp(prefix="podlab-test-progress-")) / "progress.json"))
 
 
 @lru_cache(maxsize=1)

@@ -39,8 +39,8 @@ _EXPORTS = {
     "ProbeSetup": "predict", "TerminationSetup": "predict", "probe_timing": "predict",
     "termination_outcome": "predict", "measure_probe": "measure", "measure_termination": "measure",
     "probe_widget": "widgets", "termination_widget": "widgets",
-    # claims that print one stable line
-    "expect_equal": "assertions", "expect_same": "assertions", "expect_contains": "assertions",
+    # claims: each makes a Check (printed as one stable line by default)
+    "Check": "checks", "expect_equal": "assertions", "expect_same": "assertions", "expect_contains": "assertions",
     "expect_line": "assertions", "expect_at_least": "assertions", "expect_true": "assertions",
     "expect_match": "assertions",
     # a pod's timeline: status, events and the containers' own marks (Lab.timeline)
@@ -74,6 +74,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from .checks import Check
     from .assertions import (expect_at_least, expect_contains, expect_equal, expect_line,
                              expect_match, expect_same, expect_true)
     from .conditions import (WaitCondition, deleted, exists, finished, has_condition, in_phase,

@@ -18,7 +18,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from .errors import ApiRejected, PodlabError
+from .errors import ApiRejected, ClusterUnreachable, PodlabError
 from .hints import Context, hint_for
 from .timeouts import API_CONNECT, API_REQUEST
 
@@ -149,7 +149,11 @@ def _send(api: client.ApiClient, method: str, path: str, *, query: Query, body: 
         headers["Content-Type"] = content_type
     request = api.param_serialize(method, path, query_params=list(query), header_params=headers,
                                   body=body, auth_settings=["BearerToken"])
-    return api.call_api(*request, _request_timeout=timeout)
+    try:
+        return api.call_api(*request, _request_timeout=timeout)
+    except HTTPError as e:  # refused, reset, timed out: no answer from the API server
+        raise ClusterUnreachable(f"The API server at {api.configuration.host} did not answer ({method} {path}): "
+                                 f"{type(e).__name__}", hint=f"Is the lab cluster up (`podlab status`)?") from e
 
 
 def _raise_for_status(response: Any, data: bytes) -> None:
@@ -188,5 +192,5 @@ def api_error(e: ApiException, doing: str | None, *, fallback_hint: str | None =
     hint = hint_for(code, status.get("reason"), message,
                     context={**(context or {}), "fields": fields}) or fallback_hint
     if not code:
-        return PodlabError(f"{message} (while {doing})" if doing else message, hint=hint)
+        return ClusterUnreachable(f"{message} (while {doing})" if doing else message, hint=hint)
     return ApiRejected(code, status.get("reason") or "", message, doing=doing, hint=hint, causes=causes)

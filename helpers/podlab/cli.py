@@ -61,6 +61,26 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_progress(args: argparse.Namespace) -> int:
+    """Show which lab exercises you solved, tried or have not tried yet."""
+    from pathlib import Path
+
+    from .checks import progress_path, progress_table, read_progress
+    from .exercises import EXERCISE_FILE, load_exercises
+    labs = Path(args.labs) if args.labs else Path(__file__).resolve().parents[2] / "labs"
+    files = sorted(labs.glob(f"*/{EXERCISE_FILE}"))
+    if not files:
+        raise PodlabError(f"No lab exercises under {labs}.", hint="Pass the book's labs folder: --labs PATH.")
+    exercises = {file.parent.name: [e.id for e in load_exercises(file)] for file in files}
+    try:
+        attempts = read_progress()
+    except ValueError as e:
+        raise PodlabError(str(e)) from None
+    print(f"progress in {progress_path()}")
+    print(progress_table(attempts, exercises))
+    return 0
+
+
 def run_kubectl(argv: list[str]) -> int:
     """Run the kubectl built with the local cluster (else the one on PATH) against the lab cluster."""
     from .cluster.local.provider import LocalProvider
@@ -89,6 +109,9 @@ def parser() -> argparse.ArgumentParser:
     doctor.add_argument("--allow-context", metavar="NAME")
     doctor.set_defaults(func=cmd_doctor)
     sub.add_parser("clean", help=cmd_clean.__doc__).set_defaults(func=cmd_clean)
+    progress = sub.add_parser("progress", help=cmd_progress.__doc__)
+    progress.add_argument("--labs", metavar="PATH", help="the labs folder (default: the book's labs/)")
+    progress.set_defaults(func=cmd_progress)
     sub.add_parser("kubectl", help=run_kubectl.__doc__, add_help=False)
     return p
 

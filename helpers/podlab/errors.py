@@ -39,6 +39,28 @@ class ApiRejected(PodlabError):
         return f"{self.message}{doing}" + (f"\n  → {self.hint}" if self.hint else "")
 
 
+class ClusterUnreachable(PodlabError):
+    """The API server did not answer: the cluster (or the connection to it), not the request, failed."""
+
+
+def is_environment_error(error: BaseException) -> bool:
+    """Whether an error comes from the cluster or the session rather than from what was sent.
+
+    An unreachable API server, rejected credentials, missing RBAC access, a lab namespace that is
+    gone or being deleted, and a server that is busy or failing: none of these is a reader's wrong
+    answer, so an exercise check raises them instead of calling the answer unsolved.
+    """
+    if isinstance(error, ClusterUnreachable):
+        return True
+    if not isinstance(error, ApiRejected):
+        return False
+    message = error.message
+    return (error.code == 401 or error.code >= 500
+            or (error.code == 403 and ('User "' in message and " cannot " in message
+                                       or "because it is being terminated" in message))
+            or (error.code == 404 and 'namespaces "' in message and '" not found' in message))
+
+
 class WaitFailed(PodlabError):
     """The awaited state can no longer be reached (e.g. the pod finished)."""
 

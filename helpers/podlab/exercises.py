@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable, Mapping, Sequence
 
-from .errors import ApiRejected, PodlabError
+from .checks import FAILED, PASSED, Check
+from .errors import ApiRejected, PodlabError, is_environment_error
 from .manifests import delete, load_manifests
 from .timeouts import RESET_GRACE
 
@@ -81,16 +82,27 @@ class Exercise:
         print(render(self.solution))
 
     def check(self, lab: Lab, answer: Any) -> None:
-        """Try the answer in the lab and print whether it solves the exercise (a wrong answer never raises)."""
-        self.reset(lab, answer)
+        """Try the answer in the lab, print whether it solves the exercise, and record the verdict (a Check).
+
+        A wrong answer never raises: it is a failed Check, with the reason and a nudge printed. An
+        error of the cluster or the session (an unreachable API server, missing access, a lab
+        namespace that is gone) raises, with its hint: it says nothing about the answer.
+        """
+        source = f"exercise {self.id}"
         try:
+            self.reset(lab, answer)
             self.verify(lab, answer)
         except (AssertionError, PodlabError) as e:
+            if is_environment_error(e):
+                raise
+            verdict = Check(f"{self.title} solved", FAILED, observed=str(e), source=source)
             left = len(self.hints) - self.hints_shown
             nudge = f"Try ex.hint() ({left} left)." if left else "ex.show_solution() shows one answer."
             print(f"✗ Not solved yet.\n{_indent(str(e))}\n{nudge}")
-            return
-        print(f"🎉 Exercise {self.id} solved")
+        else:
+            verdict = Check(f"{self.title} solved", PASSED, source=source)
+            print(f"🎉 Exercise {self.id} solved")
+        lab.progress.record(verdict)
 
     def reset(self, lab: Lab, answer: Any) -> None:
         """Delete what a previous attempt at this answer created, so it can be applied afresh."""

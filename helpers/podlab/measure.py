@@ -16,14 +16,13 @@ plus podlab's REACTION allowance); the reader's prediction is compared but never
 
 from __future__ import annotations
 
-import contextlib
-import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .assertions import FAIL, PASS
+from .checks import collecting
 from .images import LAB_IMAGE
 from .predict import (REACTION, ProbeSetup, ProbeTiming, TerminationOutcome, TerminationSetup, Window,
                       probe_timing, termination_outcome)
@@ -165,11 +164,10 @@ def _probe_rule(timing: ProbeTiming) -> str:
 
 
 def _claim_lines(claims: Callable[[], None]) -> list[str]:
-    """Run timeline claims (each prints its ✓ line or raises) and keep their lines for summary()."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    """Run timeline claims (each makes a Check, or raises) and keep their lines for summary()."""
+    with collecting() as kept:
         claims()
-    return out.getvalue().splitlines()
+    return [check.line() for check in kept.checks]
 
 
 def _probe_claims(timeline: Timeline, timing: ProbeTiming, window: Window, target: str) -> list[str]:

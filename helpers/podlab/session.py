@@ -1,11 +1,15 @@
-"""A lab session: its own namespace, created fresh on open and deleted on close, whatever happens.
+"""A lab session: a namespace of its own, created on open and deleted on close, whatever happens.
 
-The namespace name is derived from the lab name (podlab-<name>), so notebook outputs that
-show it are the same on every run. Cleanup runs on close(), at the end of a `with` block
-(even when the body raises or the kernel is interrupted), at interpreter exit, and, when
-the process is killed outright (nbval kills its kernels), from a watcher process (see
-podlab.reaper). Whatever is left over anyway is removed the next time the same lab opens,
-or by sweep_labs() (`podlab clean`).
+Each session's namespace is podlab-<lab>-<session>, the session a random five-character id as
+Kubernetes' generateName makes them (consonants and digits), so two sessions of one lab (two
+browser tabs, a test run beside JupyterLab) never touch each other's objects; nbval masks the
+id (tests/nbval-sanitize.cfg). The namespace is labelled with the lab and the session and
+annotated with its holder (host, process id and the process's start time). Cleanup runs on
+close(), at the end of a `with` block (even when the body raises or the kernel is interrupted),
+at interpreter exit, and, when the process is killed outright (nbval kills its kernels), from a
+watcher process (see podlab.reaper). Namespaces whose session is gone anyway are removed when
+the same lab opens next on this machine, or by sweep_labs() (`podlab clean`); a namespace whose
+holder still runs is never deleted by another session.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from __future__ import annotations
 import atexit
 import functools
 import os
+import random
 import re
+import socket
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,6 +35,7 @@ from . import manifests, pods, waiting
 from ._api import ServerReply, api_error, request_json, resource_for, send_request
 from .conditions import (WaitCondition, deleted, exists, has_condition, in_phase, not_ready, ready,
                          restarted, satisfies)
+from .checks import ProgressFile, Recorder
 from .connect import connect, connection, server_version
 from .errors import PodlabError
 from .events import Event, events
@@ -44,7 +51,11 @@ from .timeouts import DELETION, EXEC, EXEC_UNTIL, POD_START
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
 LAB_LABEL = "podlab.dev/lab"
+SESSION_LABEL = "podlab.dev/session"
+HOLDER = "podlab.dev/holder"      # annotation: "<host> <pid> <process start time>" of the session's process
 NAMESPACE_PREFIX = "podlab-"
+SESSION_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # as apimachinery's rand.String: no vowels, no words
+SESSION_LENGTH = 5
 KEEP_NAMESPACES = "PODLAB_KEEP_NAMESPACES"  # =1: a lab that failed keeps its namespace for inspection
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -63,18 +74,23 @@ class Lab:
     """A lab session in namespace podlab-<name>; its methods act in that namespace."""
 
     def __init__(self, name: str, *, kubeconfig: Path | None = None) -> None:
-        if not _NAME.match(name) or len(NAMESPACE_PREFIX + name) > 63:
+        longest = 63 - len(NAMESPACE_PREFIX) - 1 - SESSION_LENGTH
+        if not _NAME.match(name) or len(name) > longest:
             raise PodlabError(f"{name!r} cannot name a lab.",
                               hint="Use lowercase letters, digits and '-', at most "
-                                   f"{63 - len(NAMESPACE_PREFIX)} characters (e.g. 'downward-api').")
+                                   f"{longest} characters (e.g. 'downward-api').")
         self.name = name
-        self.namespace = NAMESPACE_PREFIX + name
+        self.session = "".join(random.choice(SESSION_ALPHABET) for _ in range(SESSION_LENGTH))
+        self.namespace = f"{NAMESPACE_PREFIX}{name}-{self.session}"
         self.connection = connection(kubeconfig)
         self.api = connect(kubeconfig)
         self._kubeconfig = kubeconfig
         self._uid: str | None = None
         self._reaper: Reaper | None = None  # deletes the namespace if this process dies
         self._deferred: list[Callable[[], object]] = []  # undone at close, last first
+        self.server_version = ""
+        # exercise verdicts (podlab.Check) of this session, kept for `podlab progress`
+        self.progress: Recorder = ProgressFile(kubernetes_version=lambda: self.server_version)
 
     def __repr__(self) -> str:
         return f"Lab(namespace={self.namespace!r})"
@@ -82,21 +98,27 @@ class Lab:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def open(self) -> Lab:
-        """Create the namespace afresh (removing a leftover first) and wait until pods can be created."""
+        """Create the session's namespace and wait until pods can be created.
+
+        The same lab opened again in this process replaces the earlier session (closed without
+        waiting); namespaces of this lab whose session is gone are deleted; a namespace that
+        another live session holds is never touched.
+        """
         with _registry_lock:
-            previous = _open_labs.get(self.namespace)
-            if previous is not None and previous is not self:
-                previous._uid = None  # superseded: its close() must not delete our namespace
-                previous._dismiss_reaper()
+            earlier = [lab for lab in _open_labs.values() if lab.name == self.name and lab is not self]
             _open_labs[self.namespace] = self
-        self._dismiss_reaper()
         _register_exit_cleanup()
         show_pods_briefly()
         with LiveStatus(f"opening lab {self.name}"):
-            _delete_namespaces(self.api, [self.namespace])
+            for lab in earlier:  # re-running a notebook's first cell: a fresh start, as before
+                lab.close(wait=False)
+            for namespace in _gone_sessions(self.api, [self.name]):
+                delete_namespace(self.api, namespace)
             body = {"apiVersion": "v1", "kind": "Namespace",
                     "metadata": {"name": self.namespace,
-                                 "labels": {MANAGED_BY: "podlab", LAB_LABEL: self.name}}}
+                                 "labels": {MANAGED_BY: "podlab", LAB_LABEL: self.name,
+                                            SESSION_LABEL: self.session},
+                                 "annotations": {HOLDER: _holder()}}}
             try:
                 created = request_json(self.api, "POST", "/api/v1/namespaces", body=body)
             except ApiException as e:
@@ -139,6 +161,7 @@ class Lab:
                 _run_all(reversed(deferred))
             finally:
                 if keep:
+                    self._release()  # no session holds it any more: `podlab clean` may delete it
                     self._dismiss_reaper()
                     print(f"podlab: kept namespace {self.namespace} of the failed lab ({KEEP_NAMESPACES}=1); "
                           f"look inside with `podlab kubectl -n {self.namespace} get all,events`, "
@@ -148,6 +171,14 @@ class Lab:
                     self._dismiss_reaper()  # only once the deletion is under way
                     if wait:
                         waiting.wait_for_deletion(None, self.namespace, kind="Namespace", api=self.api)
+
+    def _release(self) -> None:
+        try:
+            request_json(self.api, "PATCH", f"/api/v1/namespaces/{self.namespace}",
+                         body={"metadata": {"annotations": {HOLDER: None}}},
+                         content_type="application/merge-patch+json")
+        except ApiException as e:
+            raise api_error(e, f"releasing namespace {self.namespace}") from None
 
     def _dismiss_reaper(self) -> None:
         reaper, self._reaper = self._reaper, None
@@ -348,33 +379,77 @@ class Lab:
 
 
 def open_lab(name: str, *, kubeconfig: Path | None = None) -> Lab:
-    """Open a fresh lab session (namespace podlab-<name>); usable as a context manager too."""
+    """Open a lab session in a namespace of its own (podlab-<name>-<session>); usable as a context manager too."""
     return Lab(name, kubeconfig=kubeconfig).open()
 
 
 def lab_namespaces(names: Iterable[str] | None = None, *, kubeconfig: Path | None = None) -> list[str]:
     """The lab namespaces that exist now (all of them, or only those of the named labs)."""
-    return _lab_namespaces(connect(kubeconfig), names)
+    return sorted(_lab_namespaces(connect(kubeconfig), names))
 
 
-def _lab_namespaces(api: client.ApiClient, names: Iterable[str] | None) -> list[str]:
+def _lab_namespaces(api: client.ApiClient, names: Iterable[str] | None, *,
+                    terminating: bool = True) -> dict[str, str]:
+    """Lab namespace → its holder annotation ("" for none); without those being deleted, if terminating=False."""
     selector = f"{MANAGED_BY}=podlab"
     if names is not None:
         selector += f",{LAB_LABEL} in ({','.join(sorted(names))})"
     try:
-        listing = client.CoreV1Api(api).list_namespace(label_selector=selector)
+        listing = request_json(api, "GET", "/api/v1/namespaces", query=[("labelSelector", selector)])
     except ApiException as e:
         raise api_error(e, "listing lab namespaces") from None
-    return sorted(ns.metadata.name for ns in listing.items)
+    return {ns["metadata"]["name"]: (ns["metadata"].get("annotations") or {}).get(HOLDER, "")
+            for ns in listing.get("items") or []
+            if terminating or (ns.get("status") or {}).get("phase") != "Terminating"}
+
+
+def _gone_sessions(api: client.ApiClient, names: Iterable[str] | None) -> list[str]:
+    """The lab namespaces whose session is gone: its process ended here, or it names no holder."""
+    found = _lab_namespaces(api, names, terminating=False)
+    return sorted(ns for ns, holder in found.items() if holder_alive(holder) is False)
 
 
 def sweep_labs(names: Iterable[str] | None = None, *, kubeconfig: Path | None = None) -> list[str]:
-    """Delete every podlab lab namespace (or only those of the named labs); return their names."""
+    """Delete the lab namespaces (of the named labs, or all) whose session is gone; return their names.
+
+    A namespace held by a session that still runs, here or on another machine, is kept.
+    """
     api = connect(kubeconfig)
-    found = _lab_namespaces(api, names)
+    found = _gone_sessions(api, names)
     with LiveStatus("deleting lab namespaces"):
         _delete_namespaces(api, found)
     return found
+
+
+def _holder() -> str:
+    """This process, as a namespace's holder annotation names it: host, pid, process start time."""
+    return f"{socket.gethostname()} {os.getpid()} {_started(os.getpid())}"
+
+
+def _started(pid: int) -> str:
+    """The process's start time in clock ticks since boot (/proc/PID/stat field 22), or '?' without /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "?"
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def holder_alive(holder: str) -> bool | None:
+    """Whether the session process a holder annotation names still runs (None: it runs on another host)."""
+    parts = holder.split()
+    if len(parts) != 3 or not parts[1].isdigit():
+        return False  # no holder (a namespace of an older podlab): nobody holds it
+    host, pid, started = parts
+    if host != socket.gethostname():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, run by another user
+    return started == "?" or _started(int(pid)) == started
 
 
 def _delete_namespaces(api: client.ApiClient, namespaces: Sequence[str]) -> None:

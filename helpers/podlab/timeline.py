@@ -68,7 +68,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from ._api import api_error, request_json, watch_events
-from .assertions import FAIL, PASS
+from .checks import FAILED, PASSED, UNDECIDED, Check, record
 from .connect import connect
 from .errors import PodlabError
 from .waiting import observe
@@ -261,9 +261,6 @@ def merge(moments: Iterable[Moment]) -> list[Moment]:
     return sorted(seen.values(), key=lambda m: m.time)
 
 
-UNDECIDED = "?"    # a claim the clocks' resolution cannot decide: printed, never passed
-
-
 def can_precede(first: Moment, second: Moment) -> bool:
     """Whether first can have happened no later than second, given both resolutions."""
     return first.time < second.time + second.resolution or first.time <= second.time
@@ -344,7 +341,7 @@ class Timeline:
         self._stopping = threading.Event()
         self._ran_out = False
         self._stopped = False
-        self._claims: list[str] = []
+        self._claims: list[Check] = []
         if marks:
             self.add_marks(marks)
         if record:
@@ -590,8 +587,8 @@ class Timeline:
             print(f"timeline of pod/{self.pod}: no claims checked (expect_seen, expect_order, expect_between)")
             return
         print(f"timeline of pod/{self.pod}: {len(self._claims)} claim{'s' * (len(self._claims) != 1)}")
-        for line in self._claims:
-            print(line)
+        for check in self._claims:
+            print(check.line())
 
     def _has(self, name: str) -> bool:
         try:
@@ -613,15 +610,15 @@ class Timeline:
         return f"{m.label} at +{m.time - start:.3f} s, resolution {m.resolution:g} s"
 
     def _passed(self, claim: str) -> None:
-        self._claims.append(f"{PASS} {claim}")
-        print(self._claims[-1])
+        self._claims.append(record(Check(claim, PASSED, source=f"timeline of pod/{self.pod}")))
 
     def _undecided(self, claim: str) -> None:
-        self._claims.append(f"{UNDECIDED} {claim}")
-        print(self._claims[-1])
+        # an order or bound the clocks' resolution cannot decide: recorded as such, never passed
+        self._claims.append(record(Check(claim, UNDECIDED, source=f"timeline of pod/{self.pod}")))
 
     def _fail(self, claim: str) -> None:
-        raise AssertionError(f"{FAIL} {claim}")
+        check = record(Check(claim, FAILED, source=f"timeline of pod/{self.pod}"))
+        raise AssertionError(check.line())
 
     # -- the figure ---------------------------------------------------------------------------
 

@@ -47,9 +47,41 @@ def test_reader_flow_retries_in_the_same_lab(live_cluster, capsys):
         exercise.hint()
         exercise.check(lab, exercise.solution)
     announce, *lines = capsys.readouterr().out.splitlines()
-    assert announce.startswith("lab ex-reader-flow: namespace podlab-ex-reader-flow on context ")
+    assert announce.startswith(f"lab ex-reader-flow: namespace {lab.namespace} on context ")
     assert lines[0] == "✗ Not solved yet."
-    assert lines[1] == "  ✗ /etc/podinfo/name: expected 'namer'; observed 'podlab-ex-reader-flow'"
+    assert lines[1] == f"  ✗ /etc/podinfo/name: expected 'namer'; observed '{lab.namespace}'"
     assert lines[2] == "Try ex.hint() (2 left)."
     assert lines[3] == "Hint 1/2: Look at the fieldRef of the `name` item."
     assert lines[4:] == ["✓ /etc/podinfo/name == 'namer'", "🎉 Exercise example-pod-name-file solved"]
+
+
+def test_an_api_outage_during_a_check_raises_instead_of_calling_the_answer_unsolved(live_cluster, capsys):
+    """A check that cannot reach the API server says so, with its hint; it records no verdict."""
+    from podlab.checks import read_progress
+    from podlab.errors import ClusterUnreachable
+
+    exercise = load_exercises(EXAMPLE)[0]
+    with open_lab("ex-outage") as lab:
+        before = len(read_progress())
+        host = lab.api.configuration.host
+        lab.api.configuration.host = "https://127.0.0.1:9"  # nothing listens: the server is "down"
+        try:
+            with pytest.raises(ClusterUnreachable, match="did not answer") as raised:
+                exercise.check(lab, exercise.solution)
+        finally:
+            lab.api.configuration.host = host
+        assert "podlab status" in str(raised.value)
+        assert "Not solved yet" not in capsys.readouterr().out
+        assert len(read_progress()) == before
+
+
+def test_a_check_records_its_verdict_for_podlab_progress(live_cluster, capsys):
+    from podlab.checks import FAILED, PASSED, read_progress
+
+    exercise = load_exercises(EXAMPLE)[0]
+    with open_lab("ex-progress") as lab:
+        exercise.check(lab, exercise.starter)
+        exercise.check(lab, exercise.solution)
+    recorded = [a for a in read_progress() if a.exercise == exercise.id][-2:]
+    assert [a.outcome for a in recorded] == [FAILED, PASSED]
+    assert "expected 'namer'" in recorded[0].error and recorded[1].kubernetes.startswith("v1.")

@@ -3,6 +3,8 @@ when the kernel shuts down even though the notebook never closed it."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ from nbclient import NotebookClient
 
 from podlab.connect import connection, server_version
 from podlab.images import LAB_IMAGE
-from podlab.waiting import wait_for_deletion
+from podlab.waiting import wait_for_objects
 
 pytestmark = pytest.mark.live
 
@@ -43,36 +45,41 @@ def run_notebook(save_to: Path | None = None) -> list:
     return [cell.outputs for cell in nb.cells]
 
 
+SANITIZE = Path(__file__).resolve().parents[1] / "nbval-sanitize.cfg"
+
+
+def no_session_left(lab: str, api) -> None:
+    """Wait until no namespace of the lab is left (a killed kernel's exit handler or reaper deletes it)."""
+    wait_for_objects(None, "Namespace", f"podlab.dev/lab={lab}", lambda found: not found,
+                     description="gone (every session's namespace deleted)", timeout=60, api=api)
+
+
 def test_outputs_are_stable_and_shutdown_deletes_the_lab(live_cluster, tmp_path):
     saved = tmp_path / "lab.ipynb"
     first = run_notebook(saved)
     # The kernel is gone; its exit handler must have deleted the namespace (deletion is
     # asynchronous: it may still be terminating, but it must finish without us).
-    wait_for_deletion(None, "podlab-t-notebook", kind="Namespace", timeout=60)
+    no_session_left("t-notebook", live_cluster)
 
-    # What CI does: nbval re-runs the saved notebook and compares every output.
-    nbval = subprocess.run([sys.executable, "-m", "pytest", "--nbval", str(saved), "-q",
-                            "-p", "no:cacheprovider"], cwd=tmp_path, capture_output=True, text=True)
+    # What CI does: nbval re-runs the saved notebook and compares every output, the session masked.
+    nbval = subprocess.run([sys.executable, "-m", "pytest", "--nbval", str(saved), "-q", "-p", "no:cacheprovider",
+                            "--nbval-sanitize-with", str(SANITIZE)], cwd=tmp_path, capture_output=True, text=True)
     assert nbval.returncode == 0, nbval.stdout[-3000:]
-    wait_for_deletion(None, "podlab-t-notebook", kind="Namespace", timeout=60)
+    no_session_left("t-notebook", live_cluster)
     second = run_notebook()
-    assert first == second
     texts = [[o.get("text") or o.get("data", {}).get("text/plain") for o in outputs] for outputs in first]
+    namespace = re.search(r"namespace (podlab-t-notebook-[a-z0-9]{5}) ", texts[0][1])[1]
+    again = [[o.get("text") or o.get("data", {}).get("text/plain") for o in outputs] for outputs in second]
+    other = re.search(r"namespace (podlab-t-notebook-[a-z0-9]{5}) ", again[0][1])[1]
+    assert other != namespace                                   # a session of its own each run
+    assert json.loads(json.dumps(again).replace(other, namespace)) == texts  # and nothing else differs
     chosen = connection()
-    announce = (f"lab t-notebook: namespace podlab-t-notebook on context {chosen.context} "
+    announce = (f"lab t-notebook: namespace {namespace} on context {chosen.context} "
                 f"({chosen.provider} provider), Kubernetes {server_version(live_cluster)}\n")
     assert texts == [
-        [None, announce, "Lab(namespace='podlab-t-notebook')"],  # None: a live status display, left empty
+        [None, announce, f"Lab(namespace='{namespace}')"],  # None: a live status display, left empty
         ["applied pod/demo"],
         [None, "pod/demo: Running, Ready=True"],
         ["✓ hostname == 'demo\\n'\n"],
     ]
-    namespace = client.CoreV1Api(live_cluster).read_namespace("podlab-t-notebook")
-    assert namespace.metadata.deletion_timestamp is not None, "kernel shut down, lab not deleted"
-    wait_for_deletion(None, "podlab-t-notebook", kind="Namespace", timeout=60)
-
-    # What CI does: nbval re-runs the saved notebook and compares every output.
-    nbval = subprocess.run([sys.executable, "-m", "pytest", "--nbval", str(saved), "-q",
-                            "-p", "no:cacheprovider"], cwd=tmp_path, capture_output=True, text=True)
-    assert nbval.returncode == 0, nbval.stdout[-3000:]
-    wait_for_deletion(None, "podlab-t-notebook", kind="Namespace", timeout=60)
+    no_session_left("t-notebook", live_cluster)

@@ -7,7 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from podlab.errors import PodlabError
+from podlab.checks import FAILED, PASSED, Collector
+from podlab.errors import ApiRejected, ClusterUnreachable, PodlabError
 from podlab.exercises import Exercise, load_exercises, render
 
 MODULE = '''
@@ -52,7 +53,8 @@ def test_hints_are_revealed_one_at_a_time(tmp_path, capsys):
 
 def test_check_reports_success_and_failure_without_raising(tmp_path, capsys):
     ex = load_exercises(write(tmp_path))[0]
-    lab = SimpleNamespace(namespace="podlab-unit", api=None)  # non-manifest answers need no cluster
+    kept = Collector()
+    lab = SimpleNamespace(namespace="podlab-unit", api=None, progress=kept)  # non-manifest answers: no cluster
     ex.check(lab, "41")
     ex.check(lab, "42")
     assert capsys.readouterr().out.splitlines() == [
@@ -62,6 +64,26 @@ def test_check_reports_success_and_failure_without_raising(tmp_path, capsys):
         "✓ answer == '42'",
         "🎉 Exercise first solved",
     ]
+    assert [(c.source, c.outcome) for c in kept.checks] == [("exercise first", FAILED), ("exercise first", PASSED)]
+    assert kept.checks[0].observed == "✗ answer: expected '42'; observed '41'"
+
+
+def test_an_error_of_the_cluster_raises_instead_of_calling_the_answer_unsolved(tmp_path, capsys):
+    ex = load_exercises(write(tmp_path))[0]
+    kept = Collector()
+    lab = SimpleNamespace(namespace="podlab-unit", api=None, progress=kept)
+    for error in (ClusterUnreachable("The API server at https://x did not answer"),
+                  ApiRejected(403, "Forbidden", 'pods is forbidden: User "student" cannot create resource "pods"'),
+                  ApiRejected(404, "NotFound", 'namespaces "podlab-unit" not found')):
+        ex.verify = lambda lab, answer, error=error: (_ for _ in ()).throw(error)
+        with pytest.raises(type(error)):
+            ex.check(lab, "42")
+    # a refusal about the answer itself is the reader's to fix: a failed check, not an error
+    ex.verify = lambda lab, answer: (_ for _ in ()).throw(
+        ApiRejected(422, "Invalid", 'Pod "x" is invalid: spec.containers[0].resources.limits.memory: Invalid value'))
+    ex.check(lab, "42")
+    assert "Not solved yet" in capsys.readouterr().out
+    assert [c.outcome for c in kept.checks] == [FAILED]
 
 
 def test_task_shows_title_task_and_starter_but_repr_hides_the_solution(tmp_path, capsys):
@@ -97,8 +119,9 @@ def test_predictions_are_shown_as_python_and_never_treated_as_a_manifest(capsys)
                   starter_fails_with="no prediction", verify=lambda lab, a: checked.append(a))
     ex.show_solution()
     assert capsys.readouterr().out == "{\n    'answer': 42,\n    'sure': True,\n}\n"
-    ex.check(None, {"answer": 42})  # no lab needed: a dict answer is not reset as a manifest
-    assert checked == [{"answer": 42}]
+    lab = SimpleNamespace(progress=Collector())  # no cluster needed: a dict answer is not reset as a manifest
+    ex.check(lab, {"answer": 42})
+    assert checked == [{"answer": 42}] and lab.progress.checks[0].passed
     assert render("kind: Pod\n") == "kind: Pod"
 
 
