@@ -164,7 +164,8 @@ def apply_answer(lab: Lab, answer: Any) -> None:
         # The server names the object first ("... (ns/name; /v1, Kind=Pod): .spec...." or
         # 'Pod "name" is invalid: spec....'): keep what it says about the manifest.
         said = e.message.rsplit("): ", 1)[-1].split(" is invalid: ", 1)[-1].strip()
-        raise AssertionError(f"✗ the API server rejected the manifest: {said}") from None
+        hint = f"\n  → {e.hint}" if e.hint else ""
+        raise AssertionError(f"✗ the API server rejected the manifest: {said}{hint}") from None
 
 
 def compare_predictions(rows: Sequence[tuple[str, Any, Any, bool]], *,

@@ -51,6 +51,13 @@ RULES: tuple[Rule, ...] = (
     # Manifests (server-side apply with strict field validation).
     Rule(_unknown_field, message=r'(?P<path>\.\S+): field not declared in schema|unknown field "(?P<path2>[^"]+)"'),
     Rule("The same field appears twice in one object: keep only one.", message=r"duplicate field"),
+    Rule(lambda c: f"{c['quantities'] if c.get('quantities', '…') != '…' else 'A resources value'} is not a "
+                   "quantity: write a number with an optional suffix, such as 64Mi (mebibytes), 128M, 250m "
+                   "(millicores) or 0.5.",
+         message=r"quantities must match the regular expression"),
+    Rule(lambda c: f"{c.get('fields') or 'The name'}: use only lowercase letters, digits and '-' ('.' too "
+                   "in most object names), starting and ending with a letter or digit, e.g. 'web-1'.",
+         message=r"RFC 1123 (subdomain|label) must consist of"),
     Rule("That field cannot change on an existing object: delete it first (lab.delete({name!r})) "
          "and apply again.", message=r"may not change fields|field is immutable"),
     # Admission: refusals that are not about who you are.

@@ -23,6 +23,7 @@ from kubernetes.client.exceptions import ApiException
 from ._api import api_error, request_json, resource_for
 from .connect import connect
 from .errors import PodlabError
+from .quantities import parse_quantity
 from .timeouts import DELETION
 from .waiting import wait_for_deletion
 
@@ -154,7 +155,41 @@ def delete(namespace: str, source: Manifest, *, grace_period: int | None = None,
 
 def apply_error(e: ApiException, obj: Mapping[str, Any]) -> PodlabError:
     """The server's own message for a rejected apply, with the hints table's next step."""
-    return api_error(e, None, context={"kind": str(obj["kind"]), "name": obj["metadata"]["name"]})
+    context = {"kind": str(obj["kind"]), "name": obj["metadata"]["name"]}
+    bad = bad_quantities(obj)
+    if bad:  # the server's message names no field for these: find them in the manifest
+        context["quantities"] = "; ".join(f"{path}: {value!r}" for path, value in bad)
+    return api_error(e, None, context=context)
+
+
+_QUANTITY_KEYS = ("limits", "requests")
+
+
+def bad_quantities(obj: Any, path: str = "") -> list[tuple[str, Any]]:
+    """(field path, value) of each resources limit or request, or sizeLimit, that is not a quantity."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key in _QUANTITY_KEYS and isinstance(value, Mapping) and path.endswith("resources"):
+                found += [(f"{here}.{name}", v) for name, v in value.items() if not _is_quantity(v)]
+            elif key == "sizeLimit" and not _is_quantity(value):
+                found.append((here, value))
+            else:
+                found += bad_quantities(value, here)
+    elif isinstance(obj, list):
+        for index, item in enumerate(obj):
+            name = item.get("name") if isinstance(item, Mapping) else None
+            found += bad_quantities(item, f"{path}[{name}]" if name else f"{path}[{index}]")
+    return found
+
+
+def _is_quantity(value: Any) -> bool:
+    try:
+        parse_quantity(value)
+    except (ValueError, TypeError, ArithmeticError):
+        return False
+    return True
 
 
 class _StrictLoader(yaml.SafeLoader):
