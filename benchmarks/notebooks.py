@@ -52,11 +52,14 @@ IMPOSED = {
                                        "and the back-off follow-up measures one"),
     "labs/03-lifecycle-hooks.ipynb": (10.0, "a 2 s postStart preparation, one drained 4 s job, a "
                                             "liveness kill (2 s healthy, a 1 s probe period, a 1 s hook)"),
-    "labs/04-starting-and-stopping.ipynb": (22.0, "a slow starter's 8 s load and 1 s startup period (its "
-                                                     "starter's liveness kill inside), exercise 2's starter "
-                                                     "sitting out its 6 s readiness bound plus a 1 s period, "
-                                                     "a 2 s grace period before SIGKILL, up to 3 s for a "
-                                                     "batch to finish, a 1 s readiness period"),
+    "labs/04-stopping-and-starting.ipynb": (5.0, "exercise 1's starter: a 2 s grace period before SIGKILL; "
+                                                   "up to 3 s for the follow-up's batch to finish after its "
+                                                   "delete (exercise 2's starter fails at its first restart, "
+                                                   "exercise 3's before any pod runs)"),
+    "labs/05-probes.ipynb": (30.0, "9 s: a slow starter's 8 s load and 1 s startup period (the starter's "
+                                   "liveness kill inside it); 7 s: exercise 2's starter sitting out its 6 s "
+                                   "readiness bound plus a 1 s period; up to 14 s: exercise 3's liveness kill "
+                                   "(the page goes at 5 s, then 3 failures 3 s apart)"),
     "labs/01-downward-api.ipynb": (30.0, "exercise 6's stored starter check sits out its 30 s DNS "
                                          "bound (podlab's choice; upstream promises none)"),
 }

@@ -169,16 +169,21 @@ def apply_answer(lab: Lab, answer: Any) -> None:
 
 
 def compare_predictions(rows: Sequence[tuple[str, Any, Any, bool]], *,
-                        show: Callable[[Any], str] = repr) -> None:
-    """Print `✓/✗ label  predicted …, observed …` per (label, predicted, observed, same); fail if any differ."""
+                        show: Callable[[Any], str] = repr, against: str = "observed") -> None:
+    """Print `✓/✗ label  predicted …, observed …` per (label, predicted, answer, same); fail if any differ.
+
+    against names where the answers come from: "observed" (the cluster did it), or e.g. "the rules
+    give" when the reader predicts a rule's value and the cluster is checked against the rule.
+    """
     width = max((len(label) for label, *_ in rows), default=0)
     wrong = []
-    for label, predicted, observed, same in rows:
-        print(f"{'✓' if same else '✗'} {label:<{width}}  predicted {show(predicted)}, observed {show(observed)}")
+    for label, predicted, answer, same in rows:
+        print(f"{'✓' if same else '✗'} {label:<{width}}  predicted {show(predicted)}, {against} {show(answer)}")
         if not same:
             wrong.append(label.split(" (")[0])
     if wrong:
-        raise AssertionError(f"✗ {len(wrong)} of {len(rows)} predictions differ from what the cluster did: "
+        source = "what the cluster did" if against == "observed" else against.removesuffix(" give")
+        raise AssertionError(f"✗ {len(wrong)} of {len(rows)} predictions differ from {source}: "
                              f"{', '.join(wrong)} (the explanation follows the exercise)")
 
 

@@ -302,7 +302,7 @@ def _verify_predict_liveness(lab, predictions) -> None:
         (f"{key} kill (the kubelet's rules)", predictions[key], value,
          abs(predictions[key] - value) <= TOLERANCE)
         for key, value in (("earliest", rules.earliest), ("latest", rules.latest))
-    ], show=_seconds)
+    ], show=_seconds, against="the rules give")
 
 
 PREDICT_LIVENESS = Exercise(

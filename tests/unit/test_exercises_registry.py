@@ -182,3 +182,37 @@ def test_container_status_finds_init_and_regular_containers_and_is_empty_before_
     assert container_status(pod, "setup") == {"name": "setup", "restartCount": 1}
     assert container_status(pod, "app")["ready"] is True
     assert container_status({"status": {}}, "app") == {} == container_status({}, "app")
+
+
+def answer_cells() -> list[tuple[str, str, object]]:
+    """(notebook, exercise id, what its answer cell assigns) for every '# Your answer/predictions' cell."""
+    import json
+    import re
+
+    found = []
+    for notebook in sorted((ROOT / "labs").glob("*.ipynb")):
+        current = None
+        for cell in json.loads(notebook.read_text())["cells"]:
+            source = "".join(cell["source"])
+            if cell["cell_type"] != "code":
+                continue
+            named = re.search(r'exercises\["([^"]+)"\]', source)
+            current = named[1] if named else current
+            if source.startswith("# Your"):
+                scope: dict = {}
+                exec(compile(source, f"{notebook.name}: {current}", "exec"), {}, scope)  # assignments only
+                (value,) = scope.values()
+                found.append((notebook.name, current, value))
+    return found
+
+
+def test_each_answer_cell_is_a_copy_of_its_exercises_starter():
+    cells = answer_cells()
+    by_id = {e.id: e for e in LAB_EXERCISES}
+    assert sorted(exercise for _, exercise, _ in cells) == sorted(by_id), "one answer cell per exercise"
+    for notebook, exercise, value in cells:
+        starter = by_id[exercise].starter
+        if isinstance(starter, str):
+            assert value.strip() == starter.strip(), f"{notebook}: the answer cell of {exercise} is not its starter"
+        else:
+            assert value == starter, f"{notebook}: the prediction cell of {exercise} is not its starter"
