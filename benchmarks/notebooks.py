@@ -37,16 +37,21 @@ IMPOSED = {
     "book/03-lifecycle-hooks.ipynb": (15.0, "a hanging preStop killed at its 3 s grace period plus the "
                                             "kubelet's 2 s minimum, a 5 s postStart hook, a 2 s sleep "
                                             "action, the Job's 3 s of start-up work"),
-    "book/04-starting-and-stopping.ipynb": (64.5, "the 30 s default grace period of a PID 1 without a handler "
-                                                   "(the SIGTERM, force-delete, Deployment, init and sidecar "
-                                                   "demonstrations run inside it), 1 s of a client's polling "
-                                                   "for a Service, a 2 s preStop drain at close; the "
-                                                   "termination measurement's 5.5 s (2.5 s preStop, then 3 s "
-                                                   "to SIGKILL); the liveness pod's life until its 4th "
-                                                   "restart, 26 s (3 s initial delay, 2 x 1 s failures per "
-                                                   "run, its probe's 2 s grace, one 10 s back-off), with the "
-                                                   "probe, Service and gRPC sections and the 9-11 s probe "
-                                                   "measurement inside it"),
+    "book/04-stopping-and-starting.ipynb": (48.5, "the 30 s default grace period of a PID 1 without a handler "
+                                                   "(the SIGTERM, longer/second-delete and force-delete "
+                                                   "demonstrations run inside it: 4 s, 8 s and 10 s in "
+                                                   "parallel, 2 s), a 2 s preStop drain, the termination "
+                                                   "measurement's 5.5 s (2.5 s preStop, then 3 s to SIGKILL), "
+                                                   "the failing init containers' first 10 s back-off (the "
+                                                   "annotation, sh without -c, init-order and sidecar "
+                                                   "demonstrations inside it), 1 s of a client's polling for "
+                                                   "a Service"),
+    "book/05-probes.ipynb": (38.0, "the liveness pod's life until its 4th start, 26 s (3 s initial delay, up to "
+                                   "1 s less, 2 x 1 s failures per run, its probe's 2 s grace, one 10 s back-off), "
+                                   "with the container-level restartPolicy pod and the 9-13 s probe measurement "
+                                   "inside it; the handler pod's 1 s initial delay and periods (3 s); the "
+                                   "Deployment's 3 s start, 1 s startup period and 2 s readiness period out and "
+                                   "back (8 s); gRPC 1 s periods (1 s)"),
     "labs/02-pod-basics.ipynb": (20.0, "two 10 s crash-loop back-offs: exercise 4's crash-looping "
                                        "pod shows CrashLoopBackOff only as its first back-off ends, "
                                        "and the back-off follow-up measures one"),
