@@ -199,14 +199,27 @@ def install() -> None:
                               hint="Check the network and apt's sources, then retry.")
 
 
+def running(number: int) -> bool:
+    """Whether process `number` runs (a zombie does not; ours is reaped here)."""
+    try:
+        if os.waitpid(number, os.WNOHANG)[0] == number:
+            return False                     # our own child (start() in this process), now reaped
+    except ChildProcessError:
+        pass                                 # not our child
+    try:
+        state = Path(f"/proc/{number}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 def pid() -> int | None:
     """dockerd's pid if it runs."""
     try:
         number = int(PIDFILE.read_text().strip())
-        os.kill(number, 0)
-        return number
     except (OSError, ValueError):
         return None
+    return number if running(number) else None
 
 
 def start(timeout: float = 60.0) -> dict[str, str]:
@@ -247,9 +260,7 @@ def stop(timeout: float = 60.0) -> dict[str, tuple[str, str]]:
         os.kill(number, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                os.kill(number, 0)
-            except OSError:
+            if not running(number):
                 break
             time.sleep(0.1)
         else:
