@@ -446,3 +446,20 @@ def test_cni_substitute_is_templated_by_kind_and_valid_yaml():
     assert [p["type"] for p in conflist["plugins"]] == ["ptp", "portmap"]
     assert conflist["plugins"][0]["ipam"]["ranges"] == [[{"subnet": "10.244.0.0/16"}]]
     assert docs[1]["spec"]["template"]["spec"]["containers"][0]["image"] == LAB_IMAGE
+
+
+def test_dockerd_running_treats_an_exited_child_as_stopped():
+    import subprocess
+    import time
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert dockerd.running(child.pid)
+    finally:
+        child.kill()
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":  # exited, not reaped
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert not dockerd.running(child.pid)          # reaped here: stop() no longer waits for a zombie
+    assert not Path(f"/proc/{child.pid}").exists()
+    child.returncode = -9                          # tell Popen it is gone
