@@ -93,7 +93,7 @@ def test_the_same_lab_opened_again_in_one_process_replaces_the_earlier_session(l
 
 OTHER_PROCESS = """
 import sys, podlab
-lab = podlab.open_lab("t-shared")
+lab = podlab.open_lab("t-shared")        # prints its announce line
 print(lab.namespace, flush=True)
 lab.apply(sys.argv[1])
 lab.wait("sleeper", podlab.ready, timeout=60)
@@ -111,8 +111,9 @@ def test_two_processes_on_one_lab_both_keep_working(live_cluster, tmp_path):
     other = subprocess.Popen([sys.executable, "-c", OTHER_PROCESS, str(manifest)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        theirs = other.stdout.readline().strip()
-        assert other.stdout.readline().strip() == "ready", other.stderr.read()
+        announce, theirs = other.stdout.readline(), other.stdout.readline().strip()
+        assert announce.startswith(f"lab t-shared: namespace {theirs} "), announce
+        assert other.stdout.readline().strip() == "ready"
         with open_lab("t-shared") as mine:          # the same lab, opened while the other session runs
             assert mine.namespace != theirs
             assert namespace(live_cluster, theirs).status.phase == "Active"
@@ -121,11 +122,13 @@ def test_two_processes_on_one_lab_both_keep_working(live_cluster, tmp_path):
             mine.wait("sleeper", podlab.ready, timeout=60)
             other.stdin.write("go on\n")
             other.stdin.flush()
-            assert other.stdout.readline().strip() == "still working", other.stderr.read()
+            assert other.stdout.readline().strip() == "still working"
             mine.exec("sleeper", "true").check()
         assert other.wait(timeout=60) == 0
     finally:
         other.kill()
+        other.wait()
+        assert other.returncode == 0, other.stderr.read()[-2000:]
 
 
 def test_opening_a_lab_and_clean_remove_only_sessions_that_are_gone(live_cluster):
