@@ -34,8 +34,9 @@ def podlab(*args: str) -> float:
 
 def residue(layout: L.Layout) -> dict[str, list[str]]:
     """Everything of a cluster that could be left on the host, by kind."""
-    procs = host._our_processes(layout, ("podlab.cluster.local.keeper", str(layout.containerd_socket),
-                                         "containerd-shim", "/.cache/podlab/bin/"))
+    # the local cluster's own processes: a kind node's shim and the kind binary (also run from
+    # podlab's build cache) are another provider's, and may run beside it
+    procs = host._our_processes(layout, ("podlab.cluster.local.keeper", *host._runtime_markers(layout)))
     mounts = host._mounts_under((layout.state, layout.run, L.KUBELET_DIR, Path("/run/netns")))
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
     links = [line for line in subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout.splitlines()

@@ -230,9 +230,16 @@ def _pod_pids() -> list[int]:
     return sorted(pids)
 
 
+# The builds whose binaries run as host processes of the local cluster (kubelet, kubeadm, kubectl;
+# containerd and its shim; runc). Not the whole build cache: the kind provider's `kind` runs from
+# it too, and a local `down` or crash recovery must never touch another provider's processes.
+HOST_BINARIES = ("kubernetes", "containerd", "runc")
+
+
 def _runtime_markers(layout: Layout) -> tuple[str, ...]:
-    """What the command line of containerd, its shims and podlab's binaries contains."""
-    return (str(layout.containerd_socket), str(layout.state) + "/", str(L.binaries_dir("", "").parent) + "/")
+    """What the command line of containerd, its shims and the local cluster's binaries contains."""
+    built = L.binaries_dir("", "").parent
+    return (str(layout.containerd_socket), str(layout.state) + "/", *(f"{built}/{name}-" for name in HOST_BINARIES))
 
 
 def kill_pod_processes() -> int:
