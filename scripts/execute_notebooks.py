@@ -8,7 +8,9 @@ nbval run it). A cell that fails stops the run and leaves the file untouched.
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -34,5 +36,8 @@ def execute(path: Path) -> None:
 
 
 if __name__ == "__main__":
+    # The labs' stored starter checks are the author's runs, not a reader's attempts: their
+    # verdicts go to a scratch progress file, never into the author's own progress.
+    os.environ.setdefault("PODLAB_PROGRESS", str(Path(tempfile.mkdtemp(prefix="podlab-authoring-")) / "progress.json"))
     for name in sys.argv[1:]:
         execute(Path(name))
