@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from .checks import FAILED, PASSED, Check
 from .errors import ApiRejected, PodlabError, is_environment_error
@@ -166,6 +166,20 @@ def apply_answer(lab: Lab, answer: Any) -> None:
         said = e.message.rsplit("): ", 1)[-1].split(" is invalid: ", 1)[-1].strip()
         hint = f"\n  → {e.hint}" if e.hint else ""
         raise AssertionError(f"✗ the API server rejected the manifest: {said}{hint}") from None
+
+
+def require_predictions(predictions: Any, keys: Iterable[str], *, how: str,
+                        answered: Callable[[Any], bool] = lambda value: value is not None) -> None:
+    """Fail unless the answer is a dict with the starter's keys, each answered; `how` says what to write."""
+    keys = list(keys)
+    if not isinstance(predictions, dict):
+        raise AssertionError("✗ the answer must be a dict of predictions: copy the starter and fill it in")
+    unknown = sorted(set(predictions) - set(keys))
+    if unknown:
+        raise AssertionError(f"✗ unknown keys {unknown}: keep the starter's keys {keys}")
+    missing = [key for key in keys if not answered(predictions.get(key))]
+    if missing:
+        raise AssertionError(f"✗ no prediction yet for {', '.join(missing)}: {how}, then check again")
 
 
 def compare_predictions(rows: Sequence[tuple[str, Any, Any, bool]], *,

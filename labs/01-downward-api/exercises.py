@@ -18,8 +18,7 @@ from pathlib import Path
 
 from podlab import (Exercise, WaitTimeout, expect_equal, expect_line, expect_same, expect_true,
                     ready)
-from podlab.exercises import compare_predictions, require_pod
-from podlab.manifests import load_manifests
+from podlab.exercises import compare_predictions, require_pod, require_predictions
 
 HERE = Path(__file__).resolve().parent
 
@@ -107,15 +106,8 @@ _QUESTIONS = {
 
 
 def _verify_predictions(lab, predictions) -> None:
-    if not isinstance(predictions, dict):
-        raise AssertionError("✗ the answer must be a dict of predictions: copy the starter and fill it in")
-    unknown = sorted(set(predictions) - set(_QUESTIONS))
-    if unknown:
-        raise AssertionError(f"✗ unknown keys {unknown}: keep the starter's keys {list(_QUESTIONS)}")
-    missing = [key for key in _QUESTIONS if predictions.get(key) in (None, "", "?")]
-    if missing:
-        raise AssertionError(f"✗ no prediction yet for {', '.join(missing)}: replace each None "
-                             "with your guess, then check again")
+    require_predictions(predictions, _QUESTIONS, how="replace each None with your guess",
+                        answered=lambda value: value not in (None, "", "?"))
     if not isinstance(predictions["late_service_host"], bool):
         raise AssertionError("✗ late_service_host is a yes-or-no question: predict True or False")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from podlab import (Exercise, WaitTimeout, expect_equal, expect_line, expect_true,
                     finished, ready, restart_count, satisfies, state_reason)
-from podlab.exercises import apply_answer, compare_predictions, require_pod
+from podlab.exercises import apply_answer, compare_predictions, require_pod, require_predictions
 
 HERE = Path(__file__).resolve().parent
 
@@ -312,17 +312,9 @@ def _normal(value) -> str:
 
 
 def _verify_predictions(lab, predictions) -> None:
-    if not isinstance(predictions, dict):
-        raise AssertionError("✗ the answer must be a dict of predictions: copy the starter and fill it in")
-    unknown = sorted(set(predictions) - set(_PODS))
-    if unknown:
-        raise AssertionError(f"✗ unknown keys {unknown}: keep the starter's keys {list(_PODS)}")
-    missing = [name for name in _PODS
-               if not isinstance(predictions.get(name), (tuple, list)) or len(predictions[name]) != 2
-               or any(part in (None, "", "?") for part in predictions[name])]
-    if missing:
-        raise AssertionError(f"✗ no prediction yet for {', '.join(missing)}: write a pair "
-                             "(phase, reason) for each pod, then check again")
+    require_predictions(predictions, _PODS, how="write a pair (phase, reason) for each pod",
+                        answered=lambda pair: isinstance(pair, (tuple, list)) and len(pair) == 2
+                        and not any(part in (None, "", "?") for part in pair))
 
     for name in _PREDICT_FILES:  # a clean start: no pod of an earlier attempt
         lab.delete(HERE / name, grace_period=1)

@@ -23,7 +23,7 @@ from podlab import (NODE_SHARE_DIR, Exercise, PodlabError, WaitTimeout, expect_e
                     expect_line, expect_true, finished, is_ready, parse_marks, ready, restart_count,
                     satisfies, state_reason)
 from podlab.exercises import (apply_answer, compare_predictions, container_status, require_container,
-                              require_pod)
+                              require_pod, require_predictions)
 
 HERE = Path(__file__).resolve().parent
 
@@ -410,15 +410,8 @@ def _observe_prestop(lab) -> dict[str, bool]:
 
 
 def _verify_predict_prestop(lab, predictions) -> None:
-    if not isinstance(predictions, dict):
-        raise AssertionError("✗ the answer must be a dict of predictions: copy the starter and fill it in")
-    unknown = sorted(set(predictions) - set(_PREDICT_PODS))
-    if unknown:
-        raise AssertionError(f"✗ unknown keys {unknown}: keep the starter's keys {list(_PREDICT_PODS)}")
-    missing = [name for name in _PREDICT_PODS if not isinstance(predictions.get(name), bool)]
-    if missing:
-        raise AssertionError(f"✗ no prediction yet for {', '.join(missing)}: write True (the preStop hook "
-                             "runs) or False for each pod, then check again")
+    require_predictions(predictions, _PREDICT_PODS, how="write True (the preStop hook runs) or False for each pod",
+                        answered=lambda value: isinstance(value, bool))
     observed = _observe_prestop(lab)
     compare_predictions([(f"{name} ({what})", predictions[name], observed[name],
                           predictions[name] == observed[name]) for name, what in _PREDICT_PODS.items()],

@@ -21,7 +21,7 @@ from pathlib import Path
 from podlab import (Exercise, PodlabError, WaitTimeout, expect_equal, expect_line, expect_true, is_ready,
                     restart_count, satisfies)
 from podlab.exercises import (apply_answer, compare_predictions, container_status, require_container,
-                              require_pod)
+                              require_pod, require_predictions)
 
 HERE = Path(__file__).resolve().parent
 
@@ -252,15 +252,8 @@ def _observe_init(lab) -> dict[str, str]:
 
 
 def _verify_predict_init(lab, predictions) -> None:
-    if not isinstance(predictions, dict):
-        raise AssertionError("✗ the answer must be a dict of predictions: copy the starter and fill it in")
-    unknown = sorted(set(predictions) - set(_PREDICT_PODS))
-    if unknown:
-        raise AssertionError(f"✗ unknown keys {unknown}: keep the starter's keys {list(_PREDICT_PODS)}")
-    missing = [name for name in _PREDICT_PODS if predictions.get(name) is None]
-    if missing:
-        raise AssertionError(f"✗ no prediction yet for {', '.join(missing)}: write one of "
-                             f"{', '.join(repr(o) for o in OUTCOMES)} for each pod, then check again")
+    require_predictions(predictions, _PREDICT_PODS,
+                        how=f"write one of {', '.join(repr(o) for o in OUTCOMES)} for each pod")
     odd = [name for name in _PREDICT_PODS if predictions[name] not in OUTCOMES]
     if odd:
         raise AssertionError(f"✗ {', '.join(odd)}: a prediction is one of {', '.join(repr(o) for o in OUTCOMES)}")

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from podlab import (Exercise, ProbeSetup, WaitTimeout, expect_equal, expect_true, is_ready, probe_timing,
                     restart_count, restarted, satisfies)
-from podlab.exercises import apply_answer, compare_predictions, require_container, require_pod
+from podlab.exercises import apply_answer, compare_predictions, require_container, require_pod, require_predictions
 from podlab.manifests import load_manifests
 from podlab.predict import REACTION
 
@@ -265,15 +265,7 @@ def _seconds(value: float) -> str:
 
 
 def _verify_predict_liveness(lab, predictions) -> None:
-    if not isinstance(predictions, dict):
-        raise AssertionError("✗ the answer must be a dict of predictions: copy the starter and fill it in")
-    unknown = sorted(set(predictions) - set(PREDICT_KEYS))
-    if unknown:
-        raise AssertionError(f"✗ unknown keys {unknown}: keep the starter's keys {list(PREDICT_KEYS)}")
-    missing = [key for key in PREDICT_KEYS if predictions.get(key) is None]
-    if missing:
-        raise AssertionError(f"✗ no prediction yet for {', '.join(missing)}: write a number of seconds after "
-                             "the container started, then check again")
+    require_predictions(predictions, PREDICT_KEYS, how="write a number of seconds after the container started")
     odd = [key for key in PREDICT_KEYS if isinstance(predictions[key], bool) or not isinstance(predictions[key], Real)]
     if odd:
         raise AssertionError(f"✗ {', '.join(odd)}: a prediction is a number of seconds, e.g. 12 or 12.5")

@@ -216,3 +216,18 @@ def test_each_answer_cell_is_a_copy_of_its_exercises_starter():
             assert value.strip() == starter.strip(), f"{notebook}: the answer cell of {exercise} is not its starter"
         else:
             assert value == starter, f"{notebook}: the prediction cell of {exercise} is not its starter"
+
+
+def test_predictions_are_checked_for_shape_before_anything_runs():
+    from podlab.exercises import require_predictions
+
+    keys = {"a": "first", "b": "second"}
+    with pytest.raises(AssertionError, match=r"^✗ the answer must be a dict of predictions"):
+        require_predictions(["a"], keys, how="x")
+    with pytest.raises(AssertionError, match=r"^✗ unknown keys \['c'\]: keep the starter's keys \['a', 'b'\]$"):
+        require_predictions({"a": 1, "b": 2, "c": 3}, keys, how="x")
+    with pytest.raises(AssertionError, match=r"^✗ no prediction yet for b: write a number, then check again$"):
+        require_predictions({"a": 1, "b": None}, keys, how="write a number")
+    with pytest.raises(AssertionError, match=r"no prediction yet for a, b"):
+        require_predictions({"a": "?", "b": 2}, keys, how="x", answered=lambda v: isinstance(v, bool))
+    require_predictions({"a": 1, "b": 2}, keys, how="x")  # every key answered: no complaint
