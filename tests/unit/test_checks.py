@@ -7,8 +7,8 @@ import json
 import pytest
 
 import podlab
-from podlab.checks import (FAILED, PASSED, UNDECIDED, Check, ProgressFile, collecting, progress_table,
-                           read_progress, record, recording)
+from podlab.checks import (FAILED, PASSED, UNDECIDED, Check, Collector, ProgressFile, collecting,
+                           progress_table, read_progress, record, recording)
 
 
 def test_a_check_is_a_frozen_value_with_its_printed_line():
@@ -43,10 +43,11 @@ def test_expect_claims_make_checks_and_a_failure_is_recorded_before_it_raises(ca
     assert capsys.readouterr().out == "✓ printed again\n"
 
 
-def test_recording_adds_recorders_for_a_block(capsys):
-    with collecting() as outer, recording(also := type("R", (), {"checks": [], "record":
-                                                                  lambda self, c: self.checks.append(c)})()):
+def test_recording_adds_recorders_for_a_block():
+    also = Collector()
+    with collecting() as outer, recording(also):
         record(Check("x", PASSED))
+    record(Check("after the block", PASSED))
     assert [c.claim for c in outer.checks] == ["x"] and [c.claim for c in also.checks] == ["x"]
 
 
