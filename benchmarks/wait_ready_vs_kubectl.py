@@ -1,8 +1,8 @@
-"""How soon after a pod turns Ready do podlab.wait_for_ready and `kubectl wait` return?
+"""How soon after a pod turns Ready do podlab's wait (condition ready) and `kubectl wait` return?
 
 Method (same pods, same run): each pod has a readiness probe `test -f /tmp/ready`
 (period 1 s). For one pod at a time, three observers start while it is still not ready:
-  - podlab:  podlab.waiting.wait_for_ready in a thread,
+  - podlab:  podlab.waiting.wait_until(..., ready) in a thread,
   - kubectl: `kubectl wait --for=condition=Ready pod/<name>` as a subprocess,
   - event:   a bare watch (kubernetes.watch) noting when the Ready=True update arrives.
 After a settle delay (so every observer has its watch open), the file is created by exec
@@ -23,12 +23,13 @@ import time
 
 from kubernetes import client, watch
 
+from podlab.conditions import in_phase, ready
 from podlab.connect import connect
 from podlab.images import LAB_IMAGE
 from podlab.paths import kubeconfig_path
 from podlab.pods import exec_in_pod
 from podlab.session import open_lab
-from podlab.waiting import wait_for_ready
+from podlab.waiting import wait_until
 
 SETTLE_SECONDS = 3.0
 TIMEOUT = 60
@@ -74,7 +75,7 @@ def measure(namespace: str, name: str) -> dict[str, float]:
     observer.start()
 
     def podlab_wait() -> None:
-        wait_for_ready(namespace, name, timeout=TIMEOUT)
+        wait_until(namespace, name, ready, timeout=TIMEOUT)
         times["podlab"] = time.monotonic()
 
     waiter = threading.Thread(target=podlab_wait)
@@ -111,7 +112,7 @@ def main() -> None:
     with open_lab("bench-wait") as lab:
         lab.apply("---".join(POD.format(name=n, image=LAB_IMAGE) for n in names))
         for n in names:
-            lab.wait_for_phase(n, "Running", timeout=TIMEOUT)
+            lab.wait(n, in_phase("Running"), timeout=TIMEOUT)
         for n in names:
             rows.append((n, measure(lab.namespace, n)))
 

@@ -25,11 +25,8 @@ _EXPORTS = {
     "in_phase": "conditions", "has_condition": "conditions", "restarted": "conditions",
     "terminated": "conditions", "unschedulable": "conditions", "finished": "conditions",
     "exists": "conditions", "deleted": "conditions", "satisfies": "conditions",
-    # the same waits as functions of a namespace (wait_until), and their older names
-    "wait_until": "waiting", "wait_for_pod": "waiting", "wait_for_ready": "waiting",
-    "wait_for_not_ready": "waiting", "wait_for_phase": "waiting", "wait_for_condition": "waiting",
-    "wait_for_restarts": "waiting", "wait_for_deletion": "waiting", "wait_for_object": "waiting",
-    "wait_for_objects": "waiting", "wait_for_event": "waiting",
+    # the same wait as a function of a namespace, and the two no condition can express
+    "wait_until": "waiting", "wait_for_objects": "waiting", "wait_for_event": "waiting",
     # looking inside pods, as functions of a namespace
     "exec_in_pod": "pods", "exec_until": "pods", "read_file": "pods", "logs": "pods",
     "read_node_file": "nodefiles", "Process": "pods",
@@ -94,6 +91,4 @@ if TYPE_CHECKING:
     from .measure import measure_probe, measure_termination
     from .widgets import probe_widget, termination_widget
     from .timeouts import DELETION, EXEC, EXEC_UNTIL, POD_START
-    from .waiting import (wait_for_condition, wait_for_deletion, wait_for_not_ready, wait_for_object,
-                          wait_for_event, wait_for_objects, wait_for_phase, wait_for_pod, wait_for_ready,
-                          wait_for_restarts, wait_until)
+    from .waiting import wait_for_event, wait_for_objects, wait_until

@@ -21,11 +21,12 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from ._api import api_error, request_json, resource_for
+from .conditions import deleted
 from .connect import connect
 from .errors import PodlabError
 from .quantities import parse_quantity
 from .timeouts import DELETION
-from .waiting import wait_for_deletion
+from .waiting import wait_until
 
 FIELD_MANAGER = "podlab"
 
@@ -101,11 +102,12 @@ def manifest_listing(path: "str | os.PathLike[str]", namespace: str) -> str:
 
 
 def apply(namespace: str, source: Manifest, *, dry_run: bool = False,
-          api: client.ApiClient | None = None) -> AppliedObjects:
+          labels: Mapping[str, str] | None = None, api: client.ApiClient | None = None) -> AppliedObjects:
     """Server-side apply each object (namespaced ones into namespace unless they name one).
 
     dry_run=True is `kubectl apply --server-side --dry-run=server`: the server defaults,
     validates and admits the objects and returns them as it would store them, but stores nothing.
+    labels are added to each cluster-scoped object (a lab's ownership labels), over its own.
     """
     api = api or connect()
     applied = AppliedObjects()
@@ -116,6 +118,8 @@ def apply(namespace: str, source: Manifest, *, dry_run: bool = False,
             metadata["namespace"] = metadata.get("namespace") or namespace
         else:
             metadata.pop("namespace", None)
+            if labels:
+                metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
         path = resource.path(metadata.get("namespace"), metadata["name"])
         try:
             applied.append(request_json(
@@ -131,7 +135,7 @@ def delete(namespace: str, source: Manifest, *, grace_period: int | None = None,
            timeout: float = DELETION, api: client.ApiClient | None = None) -> list[str]:
     """Delete the objects a manifest describes (absent ones are skipped); wait until they are gone."""
     api = api or connect()
-    deleted: list[tuple[str, str | None, dict[str, Any]]] = []
+    removed: list[tuple[str, str | None, dict[str, Any]]] = []
     for obj in load_manifests(source):
         resource = resource_for(api, obj["apiVersion"], obj["kind"])
         where = (obj["metadata"].get("namespace") or namespace) if resource.namespaced else None
@@ -145,12 +149,12 @@ def delete(namespace: str, source: Manifest, *, grace_period: int | None = None,
             if e.status == 404:
                 continue
             raise api_error(e, f"deleting {object_ref(obj)}") from None
-        deleted.append((object_ref(obj), where, obj))
+        removed.append((object_ref(obj), where, obj))
     if wait:
-        for _, where, obj in deleted:
-            wait_for_deletion(where, obj["metadata"]["name"], kind=obj["kind"],
+        for _, where, obj in removed:
+            wait_until(where, obj["metadata"]["name"], deleted, kind=obj["kind"],
                               api_version=obj["apiVersion"], timeout=timeout, api=api)
-    return [ref for ref, _, _ in deleted]
+    return [ref for ref, _, _ in removed]
 
 
 def apply_error(e: ApiException, obj: Mapping[str, Any]) -> PodlabError:

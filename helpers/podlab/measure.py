@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .assertions import FAIL, PASS
 from .checks import collecting
+from .conditions import not_ready, ready, restarted
 from .images import LAB_IMAGE
 from .predict import (REACTION, ProbeSetup, ProbeTiming, TerminationOutcome, TerminationSetup, Window,
                       probe_timing, termination_outcome)
@@ -135,12 +136,12 @@ def measure_probe(lab: Lab, setup: ProbeSetup, *, prediction: float | None = Non
     lab.apply(manifest)
     deadline = window.latest + SLACK
     if setup.kind == "liveness":
-        lab.wait_for_restarts(name, 1, timeout=deadline)
+        lab.wait(name, restarted(1), timeout=deadline)
         lab.wait_for_event(name, "Killing", timeout=30)
         target = "SIGTERM"
     else:
-        lab.wait_for_ready(name, timeout=deadline)
-        lab.wait_for_not_ready(name, timeout=deadline)
+        lab.wait(name, ready, timeout=deadline)
+        lab.wait(name, not_ready, timeout=deadline)
         target = "Ready=False"
     lab.delete(name)
     timeline.stop()
@@ -208,7 +209,7 @@ def measure_termination(lab: Lab, setup: TerminationSetup, *, prediction: float 
     manifest = termination_manifest(setup, name)
     lab.delete(name)
     lab.apply(manifest)
-    lab.wait_for_ready(name)
+    lab.wait(name, ready)
     timeline = lab.timeline(name)
     time.sleep(_phase_delay(outcome.window.earliest))
     timeline.add_marks(f"{time.time():.6f} delete sent", source="marks")

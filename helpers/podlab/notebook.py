@@ -2,7 +2,7 @@
 
 nbval compares every cell's output with the saved one, and it runs cells with
 store_history=False, where a trailing `;` does not hide a cell's result. A cell ending
-in `lab.wait_for_ready("demo")` would otherwise print a pod full of uids, IPs and
+in `lab.wait("demo", podlab.ready)` would otherwise print a pod full of uids, IPs and
 timestamps. KubeObject (what podlab returns) shows itself that way already; this also
 covers the client's own V1Pod (e.g. `pod.model`). Only the notebook display changes:
 repr(), str() and print() are untouched.

@@ -33,8 +33,7 @@ from kubernetes.client.exceptions import ApiException
 
 from . import manifests, pods, waiting
 from ._api import ServerReply, api_error, request_json, resource_for, send_request
-from .conditions import (WaitCondition, deleted, exists, has_condition, in_phase, not_ready, ready,
-                         restarted, satisfies)
+from .conditions import WaitCondition, deleted, exists, ready
 from .checks import ProgressFile, Recorder
 from .connect import connect, connection, server_version
 from .errors import PodlabError
@@ -170,7 +169,8 @@ class Lab:
                     delete_namespace(self.api, self.namespace, uid=uid)
                     self._dismiss_reaper()  # only once the deletion is under way
                     if wait:
-                        waiting.wait_for_deletion(None, self.namespace, kind="Namespace", api=self.api)
+                        waiting.wait_until(None, self.namespace, deleted, kind="Namespace", timeout=DELETION,
+                                           api=self.api)
 
     def _release(self) -> None:
         try:
@@ -265,45 +265,6 @@ class Lab:
         """Wait until condition (podlab.ready, podlab.in_phase(...), ...) holds for the named object."""
         return waiting.wait_until(self.namespace, name, condition, kind=kind, api_version=api_version,
                                   timeout=timeout, api=self.api)
-
-    def wait_for_pod(self, name: str, predicate: Callable[[KubeObject], bool], *,
-                     description: str, timeout: float = POD_START) -> KubeObject:
-        """Wait until predicate(pod) holds: wait(name, satisfies(predicate, description))."""
-        return self.wait(name, satisfies(predicate, description), timeout=timeout)
-
-    def wait_for_ready(self, name: str, *, timeout: float = POD_START) -> KubeObject:
-        """Wait until the pod is Running and Ready: wait(name, ready)."""
-        return self.wait(name, ready, timeout=timeout)
-
-    def wait_for_not_ready(self, name: str, *, timeout: float = POD_START) -> KubeObject:
-        """Wait until the pod's Ready condition is False: wait(name, not_ready)."""
-        return self.wait(name, not_ready, timeout=timeout)
-
-    def wait_for_phase(self, name: str, phase: str, *, timeout: float = POD_START) -> KubeObject:
-        """Wait until the pod is in the given phase: wait(name, in_phase(phase))."""
-        return self.wait(name, in_phase(phase), timeout=timeout)
-
-    def wait_for_condition(self, name: str, condition_type: str, status: str = "True", *,
-                           timeout: float = POD_START) -> KubeObject:
-        """Wait until the pod has the condition with the given status: wait(name, has_condition(...))."""
-        return self.wait(name, has_condition(condition_type, status), timeout=timeout)
-
-    def wait_for_restarts(self, name: str, at_least: int = 1, *, container: str | None = None,
-                          timeout: float = POD_START) -> KubeObject:
-        """Wait until the pod's containers restarted at least at_least times: wait(name, restarted(...))."""
-        return self.wait(name, restarted(at_least, container=container), timeout=timeout)
-
-    def wait_for_deletion(self, name: str, *, kind: str = "Pod", api_version: str = "v1",
-                          timeout: float = DELETION) -> None:
-        """Wait until the object is gone: wait(name, deleted)."""
-        self.wait(name, deleted, kind=kind, api_version=api_version, timeout=timeout)
-
-    def wait_for_object(self, kind: str, name: str, predicate: waiting.ObjectPredicate, *,
-                        description: str, api_version: str = "v1",
-                        timeout: float = POD_START) -> KubeObject | None:
-        """Wait until predicate(object, or None when absent) holds, for any kind."""
-        return self.wait(name, WaitCondition(description, predicate), kind=kind, api_version=api_version,
-                         timeout=timeout)
 
     def wait_for_objects(self, kind: str, label_selector: str, predicate: waiting.ObjectsPredicate, *,
                          description: str, api_version: str = "v1",
@@ -456,7 +417,7 @@ def _delete_namespaces(api: client.ApiClient, namespaces: Sequence[str]) -> None
     """Delete namespaces and wait until all are gone."""
     pending = [namespace for namespace in namespaces if delete_namespace(api, namespace)]
     for namespace in pending:
-        waiting.wait_for_deletion(None, namespace, kind="Namespace", api=api)
+        waiting.wait_until(None, namespace, deleted, kind="Namespace", timeout=DELETION, api=api)
 
 
 def _run_all(undos: Iterable[Callable[[], object]]) -> None:

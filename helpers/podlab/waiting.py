@@ -1,8 +1,10 @@
 """Waiting for an object to reach a state: list, then watch from that resourceVersion.
 
-One generic wait, wait_until(namespace, name, condition), takes a condition value from
-podlab.conditions (ready, in_phase(...), restarted(...), terminated(...), deleted, ...);
-the older wait_for_* functions are each that wait with one condition.
+One wait, wait_until(namespace, name, condition), takes a condition value from
+podlab.conditions (ready, in_phase(...), restarted(...), terminated(...), deleted, ...).
+What no condition on one named object can say has one function each: wait_for_objects
+(the objects a label selector matches, e.g. a Service's EndpointSlices) and wait_for_event
+(an event with a reason about an object); a log line is podlab.pods.wait_for_log.
 
 Every wait is event-driven (no polling) and bounded by a deadline: each watch asks the
 server to end it when the remaining time is up, and a watch the server ends early is
@@ -23,19 +25,16 @@ from collections.abc import Callable, Iterable, Iterator
 from kubernetes import client
 
 from ._api import Resource, WatchExpired, request_json, resource_for, watch_events
-from .conditions import (WaitCondition, deleted, has_condition, in_phase, not_ready, ready, restarted,
-                         satisfies)
+from .conditions import WaitCondition
 from .connect import connect
 from .diagnostics import collect_pod_report, hint_for_pod
 from .errors import PodlabError, WaitFailed, WaitTimeout
 from .livestatus import LiveStatus
 from .objects import KubeObject, KubeObjects
-from .podstate import TERMINAL_PHASES, summarize_pod  # TERMINAL_PHASES: for older imports
-from .timeouts import DELETION, POD_START
+from .podstate import summarize_pod
+from .timeouts import POD_START
 
 RawObject = dict[str, Any]
-PodPredicate = Callable[[KubeObject], bool]
-ObjectPredicate = Callable[[KubeObject | None], bool]
 ObjectsPredicate = Callable[[list[KubeObject]], bool]
 
 
@@ -157,58 +156,6 @@ def wait_until(namespace: str | None, name: str, condition: WaitCondition, *, ki
     found = _wait(source, holds, what=what, description=condition.description, timeout=timeout,
                   summarize=summarize, report=report)
     return _only(found)  # type: ignore[return-value]
-
-
-# The waits below are the names notebooks used before wait_until; each is one condition.
-
-def wait_for_pod(namespace: str, name: str, predicate: PodPredicate, *, description: str,
-                 timeout: float = POD_START, api: client.ApiClient | None = None) -> KubeObject:
-    """Wait until predicate(pod) holds (it may raise WaitFailed to give up early); return the pod."""
-    return wait_until(namespace, name, satisfies(predicate, description), timeout=timeout, api=api)
-
-
-def wait_for_ready(namespace: str, name: str, *, timeout: float = POD_START,
-                   api: client.ApiClient | None = None) -> KubeObject:
-    """Wait until the pod is Running with its Ready condition True."""
-    return wait_until(namespace, name, ready, timeout=timeout, api=api)
-
-
-def wait_for_not_ready(namespace: str, name: str, *, timeout: float = POD_START,
-                       api: client.ApiClient | None = None) -> KubeObject:
-    """Wait until the pod's Ready condition is False (e.g. a readiness probe started failing)."""
-    return wait_until(namespace, name, not_ready, timeout=timeout, api=api)
-
-
-def wait_for_phase(namespace: str, name: str, phase: str, *, timeout: float = POD_START,
-                   api: client.ApiClient | None = None) -> KubeObject:
-    """Wait until the pod's phase is phase (Pending, Running, Succeeded or Failed)."""
-    return wait_until(namespace, name, in_phase(phase), timeout=timeout, api=api)
-
-
-def wait_for_condition(namespace: str, name: str, condition_type: str, status: str = "True", *,
-                       timeout: float = POD_START, api: client.ApiClient | None = None) -> KubeObject:
-    """Wait until the pod has condition condition_type with the given status."""
-    return wait_until(namespace, name, has_condition(condition_type, status), timeout=timeout, api=api)
-
-
-def wait_for_restarts(namespace: str, name: str, at_least: int = 1, *, container: str | None = None,
-                      timeout: float = POD_START, api: client.ApiClient | None = None) -> KubeObject:
-    """Wait until the pod's containers (or just `container`) restarted at least at_least times."""
-    return wait_until(namespace, name, restarted(at_least, container=container), timeout=timeout, api=api)
-
-
-def wait_for_deletion(namespace: str | None, name: str, *, kind: str = "Pod", api_version: str = "v1",
-                      timeout: float = DELETION, api: client.ApiClient | None = None) -> None:
-    """Wait until the object is gone (returns at once if it does not exist)."""
-    wait_until(namespace, name, deleted, kind=kind, api_version=api_version, timeout=timeout, api=api)
-
-
-def wait_for_object(namespace: str | None, kind: str, name: str, predicate: ObjectPredicate, *,
-                    description: str, api_version: str = "v1", timeout: float = POD_START,
-                    api: client.ApiClient | None = None) -> KubeObject | None:
-    """Wait until predicate(object, or None when absent) holds, for any kind; return that state."""
-    return wait_until(namespace, name, WaitCondition(description, predicate), kind=kind,
-                      api_version=api_version, timeout=timeout, api=api)
 
 
 def wait_for_objects(namespace: str | None, kind: str, label_selector: str, predicate: ObjectsPredicate,

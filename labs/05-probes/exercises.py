@@ -279,7 +279,7 @@ def _verify_predict_liveness(lab, predictions) -> None:
     lab.delete(PREDICT_POD, grace_period=1)  # a clean start: no pod of an earlier attempt
     timeline = lab.timeline(PREDICT_POD)
     lab.apply(PREDICT_FILE)
-    lab.wait_for_restarts(PREDICT_POD, 1, container="app", timeout=READY_TIMEOUT + rules.latest)
+    lab.wait(PREDICT_POD, restarted(1, container="app"), timeout=READY_TIMEOUT + rules.latest)
     killing = lab.wait_for_event(PREDICT_POD, "Killing", timeout=EVENT_TIMEOUT)
     lab.delete(PREDICT_POD)  # the restarted container ends too; the first run's marks are in lastState
     timeline.stop()

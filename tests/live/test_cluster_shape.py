@@ -14,6 +14,7 @@ from kubernetes import client
 
 from podlab.cluster import active_provider_name
 from podlab.cluster.local import layout as L
+from podlab.conditions import deleted, in_phase, ready, satisfies
 from podlab.images import AGNHOST_IMAGE, LAB_IMAGE
 
 pytestmark = pytest.mark.live
@@ -114,7 +115,7 @@ def _run_on_node(lab, name: str, script: str, env: dict[str, str] | None = None)
                                  "volumeMounts": [{"name": "manifests", "mountPath": "/manifests"}]}],
                  "volumes": [{"name": "manifests", "hostPath": {"path": "/etc/kubernetes/manifests",
                                                                 "type": "Directory"}}]}})
-    lab.wait_for_phase(name, "Succeeded", timeout=60)
+    lab.wait(name, in_phase("Succeeded"), timeout=60)
 
 
 def test_a_static_pod_file_gives_a_mirror_pod_that_deleting_does_not_stop(lab, node):
@@ -129,7 +130,7 @@ def test_a_static_pod_file_gives_a_mirror_pod_that_deleting_does_not_stop(lab, n
     path = f"/manifests/{lab.namespace}-static-web.json"
     _run_on_node(lab, "write-static", f'printf "%s" "$MANIFEST" > {path}', {"MANIFEST": json.dumps(static)})
     try:
-        mirror = lab.wait_for_ready(mirror_name, timeout=90)
+        mirror = lab.wait(mirror_name, ready, timeout=90)
         assert MIRROR in mirror.metadata.annotations
         started = lab.read_file(mirror_name, started_file)
         lab.delete(mirror_name)
@@ -139,12 +140,12 @@ def test_a_static_pod_file_gives_a_mirror_pod_that_deleting_does_not_stop(lab, n
         # (1 min) with a jitter factor of 0.5 (workerResyncIntervalJitterFactor, pod_workers.go),
         # so up to 90 s later; upstream's node e2e test ("should be recreated when mirror pod
         # gracefully deleted", test/e2e_node/mirror_pod_test.go, v1.37.2) allows 2 minutes.
-        lab.wait_for_pod(mirror_name, lambda p: p.metadata.uid != mirror.metadata.uid,
-                         description="recreated with a new uid", timeout=120)
+        lab.wait(mirror_name, satisfies(lambda p: p.metadata.uid != mirror.metadata.uid, "recreated with a new uid"),
+                 timeout=120)
         assert lab.read_file(mirror_name, started_file) == started
     finally:
         _run_on_node(lab, "remove-static", f"rm -f {path}")
-    lab.wait_for_deletion(mirror_name, timeout=90)
+    lab.wait(mirror_name, deleted, timeout=90)
 
 
 def test_upstreams_test_image_serves_grpc_health_for_a_grpc_probe(lab):
@@ -155,5 +156,5 @@ def test_upstreams_test_image_serves_grpc_health_for_a_grpc_probe(lab):
                  "containers": [{"name": "agnhost", "image": AGNHOST_IMAGE, "imagePullPolicy": "IfNotPresent",
                                  "args": ["grpc-health-checking"],
                                  "readinessProbe": {"grpc": {"port": 5000}, "periodSeconds": 1}}]}})
-    pod = lab.wait_for_ready("grpc-health", timeout=60)
+    pod = lab.wait("grpc-health", ready, timeout=60)
     assert pod.status.container_statuses[0].image == AGNHOST_IMAGE

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from podlab.conditions import not_ready, ready, restarted, satisfies
 from podlab.images import LAB_IMAGE
 
 pytestmark = pytest.mark.live
@@ -30,13 +31,13 @@ def test_downward_api_volume_shows_the_pod_labels(lab):
     manifest["spec"]["volumes"] = [{"name": "podinfo", "downwardAPI": {
         "items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}}]
     lab.apply(manifest)
-    lab.wait_for_ready("labels")
+    lab.wait("labels", ready)
     assert lab.read_file("labels", "/etc/podinfo/labels").splitlines() == ['app="labels"', 'zone="us-east"']
 
 
 def test_post_start_exec_hook_runs_in_the_container(lab):
     lab.apply(pod("hooked", lifecycle={"postStart": {"exec": {"command": ["sh", "-c", "echo started > /tmp/hook"]}}}))
-    lab.wait_for_ready("hooked")
+    lab.wait("hooked", ready)
     assert lab.read_file("hooked", "/tmp/hook") == "started\n"
 
 
@@ -44,7 +45,7 @@ def test_failing_liveness_probe_restarts_the_container_and_a_healthy_one_does_no
     probe = {"periodSeconds": 1, "failureThreshold": 1, "initialDelaySeconds": 1}
     lab.apply(pod("sick", livenessProbe={"exec": {"command": ["false"]}, **probe}))
     lab.apply(pod("healthy", livenessProbe={"exec": {"command": ["true"]}, **probe}))
-    lab.wait_for_restarts("sick", at_least=1, timeout=90)
+    lab.wait("sick", restarted(1), timeout=90)
     assert lab.pod("healthy").status.container_statuses[0].restart_count == 0
     assert any(e.reason == "Unhealthy" for e in lab.events("sick"))
 
@@ -67,13 +68,13 @@ def test_pod_failing_readiness_leaves_its_services_endpoints(lab):
         metadata: {name: web}
         spec: {selector: {app: web}, ports: [{port: 80}]}
     """))
-    lab.wait_for_ready("web")
+    lab.wait("web", ready)
     assert _wait_endpoint(lab, "web", "web", ready=True)
     lab.exec("web", ["rm", "/tmp/ready"])
-    lab.wait_for_not_ready("web", timeout=60)
+    lab.wait("web", not_ready, timeout=60)
     assert _wait_endpoint(lab, "web", "web", ready=False)
     lab.exec("web", ["touch", "/tmp/ready"])
-    lab.wait_for_ready("web", timeout=60)
+    lab.wait("web", ready, timeout=60)
     assert _wait_endpoint(lab, "web", "web", ready=True)
 
 
@@ -89,7 +90,7 @@ def _wait_endpoint(lab, service: str, pod_name: str, *, ready: bool) -> bool:
 
 def test_exec_and_logs(lab):
     lab.apply(pod("talker", command=["sh", "-c", "echo hello from the log; " + SLEEPER]))
-    lab.wait_for_ready("talker")
+    lab.wait("talker", ready)
     result = lab.exec("talker", ["sh", "-c", "echo out; echo err >&2; exit 3"])
     assert (result.stdout, result.stderr, result.exit_code) == ("out\n", "err\n", 3)
     assert "hello from the log" in lab.logs("talker")
@@ -110,12 +111,12 @@ def test_deployment_replaces_a_deleted_pod(lab):
               containers:
               - {{name: main, image: "{LAB_IMAGE}", imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}}
     """))
-    available = lambda d: bool(d) and (d.get("status") or {}).get("availableReplicas") == 1
-    lab.wait_for_object("Deployment", "keeper", available, api_version="apps/v1", description="1 available")
+    available = satisfies(lambda d: (d.get("status") or {}).get("availableReplicas") == 1, "1 available")
+    lab.wait("keeper", available, kind="Deployment", api_version="apps/v1")
     first = _pods_of(lab, "keeper")
     assert len(first) == 1
     lab.delete(first[0])
-    lab.wait_for_object("Deployment", "keeper", available, api_version="apps/v1", description="1 available")
+    lab.wait("keeper", available, kind="Deployment", api_version="apps/v1")
     second = _pods_of(lab, "keeper")
     assert len(second) == 1 and second != first
 
@@ -132,7 +133,7 @@ def test_namespace_deletion_completes(live_cluster):
 
     lab = open_lab("t-namespace-deletion")
     lab.apply(pod("doomed"))
-    lab.wait_for_ready("doomed")
+    lab.wait("doomed", ready)
     lab.close()
     names = [n.metadata.name for n in client.CoreV1Api(live_cluster).list_namespace().items]
     assert lab.namespace not in names
@@ -140,7 +141,7 @@ def test_namespace_deletion_completes(live_cluster):
 
 def test_cluster_dns_and_service_ip_reach_the_api_server(lab):
     lab.apply(pod("dns"))
-    lab.wait_for_ready("dns")
+    lab.wait("dns", ready)
     answer = lab.exec("dns", ["nslookup", "kubernetes.default.svc.cluster.local"])
     assert answer.exit_code == 0 and "10.96.0.1" in answer.stdout
     # kube-proxy's rules carry the ClusterIP to the API server (401/403 is an answer from it).

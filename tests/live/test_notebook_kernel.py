@@ -30,7 +30,7 @@ spec:
   containers:
   - {{name: app, image: "{LAB_IMAGE}", imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}}
 ''')""",
-    "lab.wait_for_ready('demo')",  # no `;`: it would not hide the result under nbval anyway
+    "lab.wait('demo', podlab.ready)",  # no `;`: it would not hide the result under nbval anyway
     "podlab.expect_equal('hostname', lab.read_file('demo', '/etc/hostname'), 'demo\\n')",
     # deliberately no lab.close(): the kernel's shutdown must clean up
 ]

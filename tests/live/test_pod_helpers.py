@@ -10,6 +10,7 @@ import pytest
 from kubernetes import client
 
 import podlab
+from podlab.conditions import deleted, has_condition, in_phase, not_ready, ready, restarted, satisfies
 from podlab.errors import PodlabError
 from podlab.images import LAB_IMAGE, NODE_SHARE_DIR
 from podlab.waiting import WaitFailed, WaitTimeout, wait_for_objects
@@ -47,8 +48,8 @@ def test_apply_wait_ready_and_exec(lab):
     applied = lab.apply(pod("demo", "sleep 3600"))
     assert repr(applied) == "applied pod/demo"
     assert applied[0]["metadata"]["namespace"] == lab.namespace
-    ready = lab.wait_for_ready("demo", timeout=60)
-    assert ready.status.phase == "Running" and ready.metadata.name == "demo"
+    running = lab.wait("demo", ready, timeout=60)
+    assert running.status.phase == "Running" and running.metadata.name == "demo"
 
     result = lab.exec("demo", ["sh", "-c", "echo out; echo err >&2; exit 3"])
     assert (result.stdout, result.stderr, result.exit_code) == ("out\n", "err\n", 3)
@@ -61,7 +62,7 @@ def test_apply_wait_ready_and_exec(lab):
 def test_read_file_and_missing_file(lab):
     lab.apply(pod("files", "echo -n 'exact' > /tmp/value; sleep 3600",
                   extra=ready_when("test -f /tmp/value")))
-    lab.wait_for_ready("files", timeout=60)
+    lab.wait("files", ready, timeout=60)
     assert lab.read_file("files", "/etc/hostname") == "files\n"
     assert lab.read_file("files", "/tmp/value") == "exact"
     with pytest.raises(PodlabError) as caught:
@@ -73,7 +74,7 @@ def test_read_file_and_missing_file(lab):
 
 def test_logs_and_events(lab):
     lab.apply(pod("talker", "echo hello; echo world", restart="Never"))
-    lab.wait_for_phase("talker", "Succeeded", timeout=60)
+    lab.wait("talker", in_phase("Succeeded"), timeout=60)
     assert lab.logs("talker") == "hello\nworld\n"
     assert lab.logs("talker", tail_lines=1) == "world\n"
     found = lab.events("talker")
@@ -109,10 +110,10 @@ def test_timeout_report_shows_conditions_states_events_and_log_tail(lab):
     # Never ready (the probe fails), so a container that runs for a moment between restarts
     # cannot count as ready: the kubelet reports such a short-lived Ready=True on 1.37.
     lab.apply(pod("crash", "echo about to fail; exit 1", extra=ready_when("false")))
-    lab.wait_for_restarts("crash", 1, timeout=60)
+    lab.wait("crash", restarted(1), timeout=60)
     started = time.monotonic()
     with pytest.raises(WaitTimeout) as caught:
-        lab.wait_for_ready("crash", timeout=3)
+        lab.wait("crash", ready, timeout=3)
     assert time.monotonic() - started < 10
     text = str(caught.value)
     print(text)
@@ -128,7 +129,7 @@ def test_finished_pod_fails_fast_instead_of_timing_out(lab):
     lab.apply(pod("once", "echo bye; exit 2", restart="Never", extra=ready_when("false")))
     started = time.monotonic()
     with pytest.raises(WaitFailed) as caught:
-        lab.wait_for_ready("once", timeout=90)
+        lab.wait("once", ready, timeout=90)
     assert not isinstance(caught.value, WaitTimeout)
     assert time.monotonic() - started < 45
     assert "will never be ready: it has failed (phase Failed)" in caught.value.message
@@ -137,12 +138,12 @@ def test_finished_pod_fails_fast_instead_of_timing_out(lab):
 
 def test_readiness_flips_both_ways(lab):
     lab.apply(pod("probe", "sleep 3600", extra=ready_when("test -f /tmp/ready")))
-    lab.wait_for_phase("probe", "Running", timeout=60)
-    lab.wait_for_condition("probe", "Ready", "False", timeout=10)
+    lab.wait("probe", in_phase("Running"), timeout=60)
+    lab.wait("probe", has_condition("Ready", "False"), timeout=10)
     lab.exec("probe", "touch /tmp/ready")
-    lab.wait_for_ready("probe", timeout=30)
+    lab.wait("probe", ready, timeout=30)
     lab.exec("probe", "rm /tmp/ready")
-    lab.wait_for_not_ready("probe", timeout=30)
+    lab.wait("probe", not_ready, timeout=30)
     assert lab.pod("probe").status.phase == "Running"
 
 
@@ -161,9 +162,9 @@ spec:
       containers:
       - {{name: app, image: "{LAB_IMAGE}", imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}}
 """)
-    deployment = lab.wait_for_object(
-        "Deployment", "web", lambda d: d is not None and d.get("status", {}).get("availableReplicas", 0) >= 2,
-        description="2 replicas available", api_version="apps/v1", timeout=90)
+    deployment = lab.wait("web", satisfies(lambda d: d.get("status", {}).get("availableReplicas", 0) >= 2,
+                                           "2 replicas available"),
+                          kind="Deployment", api_version="apps/v1", timeout=90)
     assert deployment["status"]["availableReplicas"] == 2
     assert repr(deployment) == "deployment/web"
     assert lab.delete("web", kind="Deployment", api_version="apps/v1") == ["deployment/web"]
@@ -177,7 +178,7 @@ def test_read_node_file_written_through_hostpath(lab):
     hostPath: {{path: {NODE_SHARE_DIR}, type: DirectoryOrCreate}}"""
     lab.apply(pod("writer", f"echo written by $HOSTNAME > /share/{name}; sleep 3600",
                   extra=ready_when(f"test -s /share/{name}") + share))
-    lab.wait_for_ready("writer", timeout=60)
+    lab.wait("writer", ready, timeout=60)
     try:
         assert lab.read_node_file(f"{NODE_SHARE_DIR}/{name}") == "written by writer\n"
         with pytest.raises(PodlabError, match="Cannot read"):
@@ -207,7 +208,7 @@ spec: {selector: {app: backend}, ports: [{port: 80}]}
     wait_for_objects(lab.namespace, "EndpointSlice", "kubernetes.io/service-name=backend",
                      lambda slices: endpoint_ready(slices) is False, description="listing backend, not ready",
                      api_version="discovery.k8s.io/v1", timeout=60, api=lab.api)
-    lab.wait_for_phase("backend", "Running", timeout=60)
+    lab.wait("backend", in_phase("Running"), timeout=60)
     lab.exec("backend", "touch /tmp/ready")
     slices = wait_for_objects(lab.namespace, "EndpointSlice", "kubernetes.io/service-name=backend",
                               lambda slices: endpoint_ready(slices) is True, description="backend ready",
@@ -384,9 +385,9 @@ def test_request_returns_what_the_server_says_and_delete_can_return_at_once(lab,
                "spec": {"terminationGracePeriodSeconds": 30,
                         "containers": [{"name": "app", "image": LAB_IMAGE, "imagePullPolicy": "IfNotPresent",
                                         "command": ["sleep", "3600"]}]}})
-    lab.wait_for_ready("slow-stop")
+    lab.wait("slow-stop", ready)
     started = time.monotonic()
     assert lab.delete("slow-stop", grace_period=3, wait=False) == ["pod/slow-stop"]
     assert time.monotonic() - started < 2          # returned before the 3 s grace period ended
     assert lab.pod("slow-stop").metadata.deletion_grace_period_seconds == 3
-    lab.wait_for_deletion("slow-stop", timeout=30)
+    lab.wait("slow-stop", deleted, timeout=30)

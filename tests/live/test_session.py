@@ -17,7 +17,8 @@ from kubernetes.client.exceptions import ApiException
 from podlab.errors import PodlabError
 from podlab.images import LAB_IMAGE
 from podlab.session import Lab, open_lab, sweep_labs
-from podlab.waiting import wait_for_deletion
+from podlab.conditions import deleted, ready
+from podlab.waiting import wait_until
 
 pytestmark = pytest.mark.live
 
@@ -56,7 +57,7 @@ def test_namespace_is_labelled_and_deleted_even_when_the_body_raises(live_cluste
 def test_close_is_bounded_and_idempotent_even_with_sigterm_ignoring_pods(live_cluster):
     lab = open_lab("t-close")
     lab.apply(SLEEPER)
-    lab.wait_for_ready("sleeper", timeout=60)
+    lab.wait("sleeper", ready, timeout=60)
     watcher = lab._reaper._process
     started = time.monotonic()
     lab.close()
@@ -75,7 +76,7 @@ def test_namespace_is_deleted_even_when_the_process_is_killed(live_cluster):
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     killed_namespace = killed.stdout.splitlines()[-1]
     assert killed_namespace.startswith("podlab-t-killed-")
-    wait_for_deletion(None, killed_namespace, kind="Namespace", timeout=60, api=live_cluster)
+    wait_until(None, killed_namespace, deleted, kind="Namespace", timeout=60, api=live_cluster)
 
 
 def test_the_same_lab_opened_again_in_one_process_replaces_the_earlier_session(live_cluster):
@@ -85,7 +86,7 @@ def test_the_same_lab_opened_again_in_one_process_replaces_the_earlier_session(l
         assert fresh.namespace != earlier.namespace
         with pytest.raises(PodlabError, match="not found"):
             fresh.pod("sleeper")
-        wait_for_deletion(None, earlier.namespace, kind="Namespace", timeout=60, api=live_cluster)
+        wait_until(None, earlier.namespace, deleted, kind="Namespace", timeout=60, api=live_cluster)
         earlier.close()  # already closed: quietly nothing to do
         assert namespace(live_cluster, fresh.namespace) is not None
     assert namespace(live_cluster, fresh.namespace) is None
@@ -143,7 +144,7 @@ def test_opening_a_lab_and_clean_remove_only_sessions_that_are_gone(live_cluster
     with open_lab("t-gone-live") as live:
         assert sweep_labs(["t-gone", "t-gone-live"]) == [gone]   # the live session is kept
         assert namespace(live_cluster, live.namespace).status.phase == "Active"
-    wait_for_deletion(None, gone, kind="Namespace", timeout=60, api=live_cluster)
+    wait_until(None, gone, deleted, kind="Namespace", timeout=60, api=live_cluster)
 
 
 def test_open_lab_says_which_cluster_it_connected_to(live_cluster, capsys):

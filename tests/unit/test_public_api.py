@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import podlab
+import podlab.waiting
 
 PACKAGE = Path(podlab.__file__).parent
 
@@ -19,12 +20,17 @@ def test_every_name_in_all_resolves():
 
 
 def test_the_names_notebooks_use_are_still_there():
-    lab_methods = ("wait", "wait_for_ready", "wait_for_phase", "wait_for_restarts", "wait_for_deletion",
-                   "wait_for_condition", "wait_for_not_ready", "wait_for_pod", "wait_for_object",
-                   "wait_for_objects", "exec", "exec_until", "env", "read_file", "logs", "events", "get",
-                   "pod", "apply", "delete", "defer", "close", "read_node_file", "attach", "show",
+    lab_methods = ("wait", "wait_for_objects", "wait_for_event", "wait_for_log", "exec", "exec_until", "env",
+                   "read_file", "logs", "events", "get", "pod", "apply", "delete", "defer", "close", "read_node_file", "attach", "show",
                    "recreate_until")
     assert [m for m in lab_methods if not callable(getattr(podlab.Lab, m, None))] == []
+
+
+def test_one_wait_with_condition_values():
+    """The wait aliases are gone: a pod's states are lab.wait(name, condition), nothing else."""
+    aliases = ("wait_for_pod", "wait_for_ready", "wait_for_not_ready", "wait_for_phase", "wait_for_condition",
+               "wait_for_restarts", "wait_for_deletion", "wait_for_object")
+    assert [a for a in aliases if hasattr(podlab.Lab, a) or hasattr(podlab.waiting, a) or a in podlab.__all__] == []
 
 
 def _imports(module: Path) -> set[str]:
