@@ -1,12 +1,15 @@
-"""Deletes a lab's namespace when the process that opened it dies, however it dies.
+"""Deletes what a lab session owns when the process that opened it dies, however it dies.
 
 atexit handlers do not run when a kernel is killed, and nbval kills its kernels
 (shutdown_kernel(now=True), i.e. SIGKILL). So each open lab has a small watcher process,
 in its own session, blocked reading a pipe whose only write end belongs to the lab's
 process. When that process exits for any reason, the kernel closes the pipe and the
 watcher reads end-of-file: it deletes the namespace (only the incarnation it was given,
-by uid) and exits. Closing the lab normally writes "closed" first, and the watcher
-exits without doing anything. No polling: the watcher sleeps in read() until then.
+by uid), then every cluster-scoped object labelled with the session, releasing podlab.dev/
+finalizers that would hold them (podlab.ownership), and exits once all are gone. Closing the
+lab normally writes "closed" first, and the watcher exits without doing anything; a close
+that does not wait hands the rest over (closes the pipe without a word). No polling: the
+watcher sleeps in read() until then.
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ DISMISS = b"closed\n"
 
 
 class Reaper:
-    """The watcher of one lab namespace; dismiss() it when the lab closes normally."""
+    """The watcher of one lab session; dismiss() it when the lab closes normally."""
 
-    def __init__(self, namespace: str, uid: str, kubeconfig: Path | None) -> None:
+    def __init__(self, namespace: str, uid: str, session: str, kubeconfig: Path | None) -> None:
         read_end, self._write_end = os.pipe()  # both non-inheritable: no other child keeps it open
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "podlab.reaper", namespace, uid, str(kubeconfig or "")],
+                [sys.executable, "-m", "podlab.reaper", namespace, uid, session, str(kubeconfig or "")],
                 stdin=read_end, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True)  # outlives a kill of the kernel's process group
         finally:
@@ -43,17 +46,26 @@ class Reaper:
             self._write_end = -1
         self._process.wait(timeout=10)
 
+    def hand_over(self) -> None:
+        """Let the watcher finish the cleanup now, without waiting for it (as if this process had died)."""
+        if self._write_end >= 0:
+            os.close(self._write_end)
+            self._write_end = -1
+
 
 def main(argv: list[str]) -> None:
-    """Wait for the lab's process to close the pipe; delete the namespace unless dismissed."""
-    namespace, uid, kubeconfig = argv
+    """Wait for the lab's process to close the pipe; unless dismissed, delete what the session owns."""
+    namespace, uid, session, kubeconfig = argv
     if sys.stdin.buffer.read() == DISMISS:  # blocks until "closed" or the process is gone
         return
     # Imported only now: the watcher stays small while it waits.
     from .connect import connect
     from .namespaces import delete_namespace
+    from .ownership import remove_session
 
-    delete_namespace(connect(Path(kubeconfig) if kubeconfig else None), namespace, uid=uid)
+    api = connect(Path(kubeconfig) if kubeconfig else None)
+    delete_namespace(api, namespace, uid=uid)  # first: the namespace's pods start stopping at once
+    remove_session(api, session)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ id (tests/nbval-sanitize.cfg). The namespace is labelled with the lab and the se
 annotated with its holder (host, process id and the process's start time). Cleanup runs on
 close(), at the end of a `with` block (even when the body raises or the kernel is interrupted),
 at interpreter exit, and, when the process is killed outright (nbval kills its kernels), from a
-watcher process (see podlab.reaper). Namespaces whose session is gone anyway are removed when
-the same lab opens next on this machine, or by sweep_labs() (`podlab clean`); a namespace whose
-holder still runs is never deleted by another session.
+watcher process (see podlab.reaper). Cluster-scoped objects the lab applies (a Namespace, a
+ClusterRole, ...) carry the same labels and go with the namespace, as do podlab.dev/ finalizers
+that would keep a namespace of the session Terminating (see podlab.ownership). What a gone
+session left is removed when the same lab opens next on this machine, or by sweep_labs()
+(`podlab clean`); what a session whose holder still runs owns is never deleted by another session.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from .events import Event, events
 from .livestatus import LiveStatus, quiet
 from .manifests import AppliedObjects, Manifest
 from .namespaces import delete_namespace
+from .ownership import LAB_LABEL, MANAGED_BY, SESSION_LABEL, owned_objects, remove_session, session_labels
 from .nodefiles import read_node_file
 from .notebook import show_pods_briefly
 from .objects import KubeObject, KubeObjects
@@ -48,9 +51,6 @@ from .pods import Command, ExecResult
 from .reaper import Reaper
 from .timeouts import DELETION, EXEC, EXEC_UNTIL, POD_START
 
-MANAGED_BY = "app.kubernetes.io/managed-by"
-LAB_LABEL = "podlab.dev/lab"
-SESSION_LABEL = "podlab.dev/session"
 HOLDER = "podlab.dev/holder"      # annotation: "<host> <pid> <process start time>" of the session's process
 NAMESPACE_PREFIX = "podlab-"
 SESSION_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # as apimachinery's rand.String: no vowels, no words
@@ -85,7 +85,8 @@ class Lab:
         self.api = connect(kubeconfig)
         self._kubeconfig = kubeconfig
         self._uid: str | None = None
-        self._reaper: Reaper | None = None  # deletes the namespace if this process dies
+        self._reaper: Reaper | None = None  # deletes what the session owns if this process dies
+        self._namespaces: set[str] = set()  # namespaces this lab applied: they take their content along
         self._deferred: list[Callable[[], object]] = []  # undone at close, last first
         self.server_version = ""
         # exercise verdicts (podlab.Check) of this session, kept for `podlab progress`
@@ -111,19 +112,18 @@ class Lab:
         with LiveStatus(f"opening lab {self.name}"):
             for lab in earlier:  # re-running a notebook's first cell: a fresh start, as before
                 lab.close(wait=False)
-            for namespace in _gone_sessions(self.api, [self.name]):
-                delete_namespace(self.api, namespace)
+            for session, namespaces in _gone_sessions(_lab_namespaces(self.api, [self.name])).items():
+                _remove(self.api, session, namespaces, wait=False)
             body = {"apiVersion": "v1", "kind": "Namespace",
                     "metadata": {"name": self.namespace,
-                                 "labels": {MANAGED_BY: "podlab", LAB_LABEL: self.name,
-                                            SESSION_LABEL: self.session},
+                                 "labels": session_labels(self.name, self.session),
                                  "annotations": {HOLDER: _holder()}}}
             try:
                 created = request_json(self.api, "POST", "/api/v1/namespaces", body=body)
             except ApiException as e:
                 raise api_error(e, f"creating namespace {self.namespace}") from None
             self._uid = created["metadata"]["uid"]
-            self._reaper = Reaper(self.namespace, self._uid, self._kubeconfig)
+            self._reaper = Reaper(self.namespace, self._uid, self.session, self._kubeconfig)
             # The ServiceAccount admission plugin rejects pods until the namespace's
             # "default" ServiceAccount exists; it is created asynchronously.
             self.wait("default", exists, kind="ServiceAccount")
@@ -139,14 +139,15 @@ class Lab:
     def defer(self, undo: Callable[[], object]) -> Callable[[], object]:
         """Run undo() when the lab closes (last deferred first), even if the lab failed; return undo.
 
-        For changes the namespace's deletion does not take along: a node label, a
-        cluster-scoped object. They are not undone if the process is killed outright.
+        For changes the namespace's deletion does not take along, e.g. a node label; they are not
+        undone if the process is killed outright. Objects applied with lab.apply need none.
         """
         self._deferred.append(undo)
         return undo
 
     def close(self, *, wait: bool = True, failed: bool = False) -> None:
-        """Run deferred undos, then delete the namespace (kept if failed and PODLAB_KEEP_NAMESPACES=1)."""
+        """Run deferred undos, then delete the namespace and the session's cluster-scoped objects
+        (all kept if failed and PODLAB_KEEP_NAMESPACES=1); wait=False leaves the waiting to the reaper."""
         with _registry_lock:
             uid, self._uid = self._uid, None
             if _open_labs.get(self.namespace) is self:
@@ -167,10 +168,11 @@ class Lab:
                           f"delete it with `podlab clean`", file=sys.stderr)
                 else:
                     delete_namespace(self.api, self.namespace, uid=uid)
-                    self._dismiss_reaper()  # only once the deletion is under way
                     if wait:
-                        waiting.wait_until(None, self.namespace, deleted, kind="Namespace", timeout=DELETION,
-                                           api=self.api)
+                        remove_session(self.api, self.session)  # and wait until all is gone
+                        self._dismiss_reaper()  # only then: if this fails, the reaper tries again at exit
+                    else:
+                        self._hand_over()  # the reaper removes the rest while this process goes on
 
     def _release(self) -> None:
         try:
@@ -185,6 +187,11 @@ class Lab:
         if reaper is not None:
             reaper.dismiss()
 
+    def _hand_over(self) -> None:
+        reaper, self._reaper = self._reaper, None
+        if reaper is not None:
+            reaper.hand_over()
+
     def __enter__(self) -> Lab:
         return self if self._uid else self.open()
 
@@ -196,10 +203,19 @@ class Lab:
 
     def apply(self, manifest: Manifest, *, dry_run: bool = False) -> AppliedObjects:
         """Server-side apply a manifest (a file path, YAML text, dict or list) into the lab
-        (dry_run=True: the objects as the server would store them, nothing stored)."""
-        applied = manifests.apply(self.namespace, manifest, dry_run=dry_run, api=self.api)
+        (dry_run=True: the objects as the server would store them, nothing stored).
+
+        Cluster-scoped objects get the session's labels and are deleted with the lab, even after a
+        killed kernel; so are namespaced ones in the lab's namespace or in a Namespace it applied.
+        """
+        applied = manifests.apply(self.namespace, manifest, dry_run=dry_run,
+                                  labels=session_labels(self.name, self.session), api=self.api)
         for obj in [] if dry_run else applied:
-            if obj["metadata"].get("namespace") != self.namespace:  # the namespace won't take it along
+            where = obj["metadata"].get("namespace")
+            if (obj["apiVersion"], obj["kind"]) == ("v1", "Namespace"):
+                self._namespaces.add(obj["metadata"]["name"])
+            elif where and where != self.namespace and where not in self._namespaces:
+                # a namespace of someone else's (kube-system, ...) won't take it along
                 self.defer(functools.partial(manifests.delete, self.namespace, obj, wait=False, api=self.api))
         return applied
 
@@ -333,7 +349,7 @@ class Lab:
 
     def timeline(self, pod: str, *, marks: str | None = None, record: bool = True,
                  timeout: float | None = None) -> "Timeline":
-        """Record the pod's moments (status, events, its containers' marks) from now on: a podlab.Timeline."""
+        """Record the pod's moments (status, events, its containers' marks) from now on: a podlab.timing.Timeline."""
         from .timeline import RECORDING, Timeline
         return Timeline(self.namespace, pod, marks=marks, record=record, timeout=timeout or RECORDING,
                         api=self.api)
@@ -349,37 +365,65 @@ def lab_namespaces(names: Iterable[str] | None = None, *, kubeconfig: Path | Non
     return sorted(_lab_namespaces(connect(kubeconfig), names))
 
 
-def _lab_namespaces(api: client.ApiClient, names: Iterable[str] | None, *,
-                    terminating: bool = True) -> dict[str, str]:
-    """Lab namespace → its holder annotation ("" for none); without those being deleted, if terminating=False."""
+def _selector(names: Iterable[str] | None) -> str:
     selector = f"{MANAGED_BY}=podlab"
     if names is not None:
         selector += f",{LAB_LABEL} in ({','.join(sorted(names))})"
+    return selector
+
+
+def _lab_namespaces(api: client.ApiClient, names: Iterable[str] | None) -> dict[str, dict[str, Any]]:
+    """Lab namespace (a session's own, or one it applied) → its metadata."""
     try:
-        listing = request_json(api, "GET", "/api/v1/namespaces", query=[("labelSelector", selector)])
+        listing = request_json(api, "GET", "/api/v1/namespaces", query=[("labelSelector", _selector(names))])
     except ApiException as e:
         raise api_error(e, "listing lab namespaces") from None
-    return {ns["metadata"]["name"]: (ns["metadata"].get("annotations") or {}).get(HOLDER, "")
-            for ns in listing.get("items") or []
-            if terminating or (ns.get("status") or {}).get("phase") != "Terminating"}
+    return {ns["metadata"]["name"]: ns["metadata"] for ns in listing.get("items") or []}
 
 
-def _gone_sessions(api: client.ApiClient, names: Iterable[str] | None) -> list[str]:
-    """The lab namespaces whose session is gone: its process ended here, or it names no holder."""
-    found = _lab_namespaces(api, names, terminating=False)
-    return sorted(ns for ns, holder in found.items() if holder_alive(holder) is False)
+def _gone_sessions(namespaces: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Session id → its namespaces, for each session that is gone: none of its namespaces names a
+    holder that still runs (here, or on another machine). "" collects namespaces without a session label."""
+    sessions: dict[str, list[str]] = {}
+    alive: set[str] = set()
+    for name, metadata in namespaces.items():
+        session = (metadata.get("labels") or {}).get(SESSION_LABEL, "")
+        sessions.setdefault(session, []).append(name)
+        if session and holder_alive((metadata.get("annotations") or {}).get(HOLDER, "")) is not False:
+            alive.add(session)
+    return {session: sorted(found) for session, found in sessions.items() if session not in alive}
 
 
 def sweep_labs(names: Iterable[str] | None = None, *, kubeconfig: Path | None = None) -> list[str]:
-    """Delete the lab namespaces (of the named labs, or all) whose session is gone; return their names.
+    """Delete what the gone sessions (of the named labs, or all) own, cluster-scoped objects included;
+    return their namespaces' names.
 
-    A namespace held by a session that still runs, here or on another machine, is kept.
+    A session is gone when none of its namespaces names a holder that still runs, here or on another
+    machine; a session that runs keeps everything.
     """
     api = connect(kubeconfig)
-    found = _gone_sessions(api, names)
-    with LiveStatus("deleting lab namespaces"):
-        _delete_namespaces(api, found)
-    return found
+    with LiveStatus("deleting what ended lab sessions left"):
+        # Objects first: a session creates its namespace before anything else, so an object listed
+        # here whose session has no namespace in the later listing belongs to a session that ended.
+        owned = owned_objects(api, _selector(names))
+        namespaces = _lab_namespaces(api, names)
+        gone = _gone_sessions(namespaces)
+        live = {(m.get("labels") or {}).get(SESSION_LABEL) for m in namespaces.values()}
+        for _, obj in owned:
+            session = (obj["metadata"].get("labels") or {}).get(SESSION_LABEL)
+            if session and session not in live:
+                gone.setdefault(session, [])
+        for session, namespaces in sorted(gone.items()):
+            _remove(api, session, namespaces, wait=True)
+    return sorted(ns for found in gone.values() for ns in found)
+
+
+def _remove(api: client.ApiClient, session: str, namespaces: Sequence[str], *, wait: bool) -> None:
+    """Remove what a gone session owns (namespaces without a session label: just those)."""
+    if session:
+        remove_session(api, session, wait=wait)
+    else:
+        _delete_namespaces(api, namespaces, wait=wait)
 
 
 def _holder() -> str:
@@ -413,10 +457,10 @@ def holder_alive(holder: str) -> bool | None:
     return started == "?" or _started(int(pid)) == started
 
 
-def _delete_namespaces(api: client.ApiClient, namespaces: Sequence[str]) -> None:
+def _delete_namespaces(api: client.ApiClient, namespaces: Sequence[str], *, wait: bool = True) -> None:
     """Delete namespaces and wait until all are gone."""
     pending = [namespace for namespace in namespaces if delete_namespace(api, namespace)]
-    for namespace in pending:
+    for namespace in pending if wait else []:
         waiting.wait_until(None, namespace, deleted, kind="Namespace", timeout=DELETION, api=api)
 
 
