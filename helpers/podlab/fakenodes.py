@@ -1,0 +1,100 @@
+"""Fake nodes under KWOK, one set per lab session, that only the session's own pods can use.
+
+A fake node is a Node object (a manifest file beside the chapter, in the shape of upstream's
+kwokctl node template) that the KWOK controller (podlab.cluster.kwok, a cluster add-on) makes
+act as a node: it turns Ready, its Lease is renewed, and pods bound to it are reported Running.
+Nodes are cluster-scoped and several sessions may run the same chapter, so the only thing a
+manifest file cannot say is filled in per session here, and nothing else is changed:
+
+- the node's name (and its `kubernetes.io/hostname` label, as a kubelet sets it) gets the
+  session's id as a suffix: `kwok-small` → `kwok-small-<session>`;
+- the node's taint `podlab.dev/fake-node` (NoSchedule, declared in the file) gets the session
+  as its value, and so does a pod's toleration of that key: a pod of another lab or session
+  does not tolerate it and never lands there.
+
+The node is applied with `lab.apply`, which labels it with the session and removes it when
+the lab closes (and after a killed kernel).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .conditions import WaitCondition
+from .errors import PodlabError
+from .manifests import Manifest, load_manifests
+from .objects import KubeObject
+
+TAINT_KEY = "podlab.dev/fake-node"
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+KWOK_ANNOTATION = "kwok.x-k8s.io/node"
+# KWOK's node-initialize Stage acts as soon as it sees the node: a few seconds on a busy node.
+READY_TIMEOUT = 60.0
+
+
+def _node_ready(node: Any) -> bool:
+    conditions = ((node or {}).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+node_ready = WaitCondition("Ready (condition Ready=True)", lambda n: n is not None and _node_ready(n))
+"""A node whose Ready condition is True."""
+
+
+def session_node_name(lab: Any, name: str) -> str:
+    """The name a fake node of manifest name `name` has in this lab session."""
+    return f"{name}-{lab.session}"
+
+
+def toleration(lab: Any) -> dict[str, str]:
+    """The toleration of this session's fake nodes' taint."""
+    return {"key": TAINT_KEY, "operator": "Equal", "value": lab.session, "effect": "NoSchedule"}
+
+
+def _pod_specs(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = obj.get("spec") or {}
+    if obj.get("kind") == "Pod":
+        return [spec]
+    template = (spec.get("jobTemplate") or {}).get("spec", spec).get("template") or {}
+    return [template["spec"]] if template.get("spec") else []
+
+
+def _for_node(lab: Any, node: dict[str, Any]) -> dict[str, Any]:
+    taints = (node.get("spec") or {}).get("taints") or []
+    ours = [t for t in taints if t.get("key") == TAINT_KEY]
+    if not ours or any(t.get("effect") != "NoSchedule" for t in ours):
+        raise PodlabError(f"Fake node {node['metadata']['name']!r} does not carry the taint {TAINT_KEY} (NoSchedule).",
+                          hint=f"Add `spec.taints: [{{key: {TAINT_KEY}, effect: NoSchedule}}]` to its manifest, "
+                               "so that only this lab's pods can land on it.")
+    if (node["metadata"].get("annotations") or {}).get(KWOK_ANNOTATION) != "fake":
+        raise PodlabError(f"Fake node {node['metadata']['name']!r} lacks the annotation {KWOK_ANNOTATION}: fake.",
+                          hint="KWOK's default configuration manages only nodes with that annotation.")
+    name = session_node_name(lab, node["metadata"]["name"])
+    node["metadata"]["name"] = name
+    node["metadata"].setdefault("labels", {})[HOSTNAME_LABEL] = name
+    for taint in ours:
+        taint["value"] = lab.session
+    return node
+
+
+def for_session(lab: Any, manifest: Manifest) -> list[dict[str, Any]]:
+    """The manifest's objects with this session filled in: fake nodes' names and taints, pods' tolerations."""
+    objects = copy.deepcopy(load_manifests(manifest))
+    for obj in objects:
+        if obj.get("kind") == "Node":
+            _for_node(lab, obj)
+        for spec in _pod_specs(obj):
+            for tol in spec.get("tolerations") or []:
+                if tol.get("key") == TAINT_KEY:
+                    tol.update(operator="Equal", value=lab.session)
+    return objects
+
+
+def add(lab: Any, manifest: Manifest, *, timeout: float = READY_TIMEOUT) -> list[KubeObject]:
+    """Create the manifest's fake nodes for this session (needs cluster-scoped rights); wait until each is Ready."""
+    nodes = [o for o in for_session(lab, manifest) if o.get("kind") == "Node"]
+    if not nodes:
+        raise PodlabError("The manifest holds no Node.", hint="Pass the fake node's manifest file.")
+    lab.apply(nodes)
+    return [lab.wait(n["metadata"]["name"], node_ready, kind="Node", timeout=timeout) for n in nodes]
