@@ -112,6 +112,8 @@ def parser() -> argparse.ArgumentParser:
     progress = sub.add_parser("progress", help=cmd_progress.__doc__)
     progress.add_argument("--labs", metavar="PATH", help="the labs folder (default: the book's labs/)")
     progress.set_defaults(func=cmd_progress)
+    from .classroom import add_parser as add_classroom
+    add_classroom(sub)
     sub.add_parser("kubectl", help=run_kubectl.__doc__, add_help=False)
     return p
 
