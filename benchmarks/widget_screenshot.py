@@ -25,8 +25,8 @@ BIN = ROOT / ".venv" / "bin"
 LAB = "widget-screenshot"
 CELLS = [
     "import podlab\nlab = podlab.open_lab(%r)" % LAB,
-    "podlab.termination_widget(lab)",
-    "podlab.probe_widget(lab)",
+    "podlab.timing.termination_widget(lab)",
+    "podlab.timing.probe_widget(lab)",
 ]
 
 
@@ -114,7 +114,7 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
-        subprocess.run([str(BIN / "python"), "-c", f"import podlab; print(podlab.sweep_labs([{LAB!r}]))"])
+        subprocess.run([str(BIN / "python"), "-c", f"import podlab.session; print(podlab.session.sweep_labs([{LAB!r}]))"])
     return 0
 
 

@@ -12,6 +12,18 @@ A starter or solution is usually manifest text (read from a YAML file beside the
 predict-then-observe exercise uses a dict of predictions instead. Every exercise names the
 failure its starter must produce (starter_fails_with), and tests/live/test_exercises.py
 proves on a live cluster that the starter fails with exactly that and the solution passes.
+
+Writing a lab's exercises.py: everything an author needs is here or at the top level.
+
+    Exercise(id, title, task, starter, solution, hints, starter_fails_with, verify)
+    verify(lab, answer): apply_answer(lab, answer), lab.wait(...) with the top level's conditions,
+        then its expect_* claims. An AssertionError is a wrong answer (a verify turns a WaitTimeout
+        the answer caused into one, saying what the pod did); any other error is the cluster's
+    require_pod(answer, name), require_container(spec, pod, name): the answer's pod and container,
+        or an AssertionError that says what is missing
+    container_status(pod, name): a container's status in a pod as served
+    require_predictions(answer, keys, how=...), compare_predictions(rows): a predict exercise
+    podlab.podstate / podlab.timing: readers of a pod's state, and the timing helpers
 """
 
 from __future__ import annotations

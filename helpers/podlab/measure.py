@@ -1,13 +1,14 @@
 """Run a pod that shows a probe's or a termination's timing, and hold the measurement next to the rules.
 
-    result = podlab.measure_probe(lab, podlab.ProbeSetup(period=2, failure_threshold=2, fails_after=4),
+    from podlab import timing
+    result = timing.measure_probe(lab, timing.ProbeSetup(period=2, failure_threshold=2, fails_after=4),
                                   prediction=8)
     result.summary()      # stable lines: the rules' window, the prediction, ✓ the measurement within it
     result.plot()         # the pod's timeline with the window shaded and the prediction drawn
 
 The pods are built here from a ProbeSetup or TerminationSetup (the widgets vary every field),
 and `result.manifest` is the exact object applied, for the reader to look at. Their containers
-leave marks (podlab.MARK_SHELL) in their termination message: `start` as the entrypoint begins,
+leave marks (podlab.timing.MARK_SHELL) in their termination message: `start` as the entrypoint begins,
 `check-fails` when the app's check starts failing, `SIGTERM` in the handler, `preStop-start` /
 `preStop-end` in the hook; the kubelet keeps them after the container ends, and the timeline
 reads them with microseconds. The claims assert the window of podlab.predict (the kubelet's rules

@@ -149,7 +149,7 @@ def parse_marks(text: str, *, source: str = "marks", strict: bool = True) -> lis
         if mark is None:
             if not strict:
                 continue
-            why = (" (busybox `date` has no %N: write marks with podlab.MARK_SHELL)" if "%N" in line else "")
+            why = (" (busybox `date` has no %N: write marks with podlab.timing.MARK_SHELL)" if "%N" in line else "")
             raise ValueError(f"line {number} is not `<unix time> <label>`: {line!r}{why}")
         when, resolution = _with_fraction(float(mark[1]), mark[2])
         found.append(Moment(mark[3], when, resolution, source))

@@ -1,11 +1,11 @@
 """Predict, then measure: two ipywidgets a reader sets, predicts with, and then runs against the cluster.
 
-    podlab.probe_widget(lab)          # sliders for a probe; predict when the kubelet acts; Measure
-    podlab.termination_widget(lab)    # grace period, preStop length, SIGTERM handler; predict; Measure
+    podlab.timing.probe_widget(lab)        # sliders for a probe; predict when the kubelet acts; Measure
+    podlab.timing.termination_widget(lab)  # grace period, preStop length, SIGTERM handler; predict; Measure
 
 In JupyterLab the cell shows live controls. Pressing "Measure" runs the real pod
-(podlab.measure_probe / measure_termination) and shows the rules' window, the prediction and the
-measurement on one timeline. The window is not shown before: the reader predicts first.
+(podlab.timing.measure_probe / measure_termination) and shows the rules' window, the prediction
+and the measurement on one timeline. The window is not shown before: the reader predicts first.
 
 Everywhere else the same output shows a fixed text/plain and text/html description: the
 static site (its MIME priority drops the widget view), nbval (which skips widget views and

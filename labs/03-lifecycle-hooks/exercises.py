@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from podlab import (NODE_SHARE_DIR, Exercise, PodlabError, WaitTimeout, expect_equal,
-                    expect_line, expect_true, finished, is_ready, parse_marks, ready, restart_count,
-                    satisfies, state_reason)
+from podlab import (NODE_SHARE_DIR, Exercise, PodlabError, WaitTimeout, expect_equal, expect_line,
+                    expect_true, finished, is_ready, ready, restart_count, satisfies, state_reason)
+from podlab.timing import parse_marks
 from podlab.exercises import (apply_answer, compare_predictions, container_status, require_container,
                               require_pod, require_predictions)
 

@@ -23,8 +23,9 @@ import time
 from numbers import Real
 from pathlib import Path
 
-from podlab import (Exercise, ProbeSetup, WaitTimeout, expect_equal, expect_true, is_ready, probe_timing,
-                    restart_count, restarted, satisfies)
+from podlab import (Exercise, WaitTimeout, expect_equal, expect_true, is_ready, restart_count, restarted,
+                    satisfies)
+from podlab.timing import ProbeSetup, probe_timing
 from podlab.exercises import apply_answer, compare_predictions, require_container, require_pod, require_predictions
 from podlab.manifests import load_manifests
 from podlab.predict import REACTION

@@ -11,9 +11,9 @@ pytestmark = pytest.mark.live
 
 
 def test_a_preStop_hook_and_an_ignored_sigterm_end_by_sigkill_when_the_rules_say(live_cluster, capsys):
-    setup = podlab.TerminationSetup(grace_period=3, prestop=1.5, handles_sigterm=False)
+    setup = podlab.timing.TerminationSetup(grace_period=3, prestop=1.5, handles_sigterm=False)
     with open_lab("t-measure-termination") as lab:
-        result = podlab.measure_termination(lab, setup, prediction=3.5, signal="SIGKILL")
+        result = podlab.timing.measure_termination(lab, setup, prediction=3.5, signal="SIGKILL")
         result.summary()
     out = capsys.readouterr().out
     assert "it dies by SIGKILL at 3.5 s" in out               # 1.5 s hook, then 3 - 1 = 2 s
@@ -25,9 +25,9 @@ def test_a_preStop_hook_and_an_ignored_sigterm_end_by_sigkill_when_the_rules_say
 
 
 def test_a_liveness_probe_kills_within_its_window(live_cluster, capsys):
-    setup = podlab.ProbeSetup(period=1, failure_threshold=2, fails_after=2)
+    setup = podlab.timing.ProbeSetup(period=1, failure_threshold=2, fails_after=2)
     with open_lab("t-measure-probe") as lab:
-        result = podlab.measure_probe(lab, setup, prediction=10)
+        result = podlab.timing.measure_probe(lab, setup, prediction=10)
         result.summary()
     out = capsys.readouterr().out
     assert "within [3, 6] s" in out                           # first failure in [2, 3), one period more
@@ -44,11 +44,11 @@ def test_the_initial_delay_counts_from_a_started_at_cut_to_the_second(live_clust
     first probe after the delay kills. It comes no earlier than StartedAt's whole second plus the
     delay: up to a second before the delay has passed since the real start (the `start` mark).
     """
-    setup = podlab.ProbeSetup(initial_delay=3, period=1, failure_threshold=1, fails_after=0)
+    setup = podlab.timing.ProbeSetup(initial_delay=3, period=1, failure_threshold=1, fails_after=0)
     with open_lab("t-measure-initial-delay") as lab:
-        result = podlab.measure_probe(lab, setup)
+        result = podlab.timing.measure_probe(lab, setup)
         result.summary()
-    timing = podlab.probe_timing(setup).acts
+    timing = podlab.timing.probe_timing(setup).acts
     assert (round(timing.earliest, 2), round(timing.latest, 2)) == (2, 4)
     start, sigterm = result.timeline.moment("start"), result.timeline.moment("SIGTERM")
     started_at = result.timeline.moment("app running")  # StartedAt as the API (and the prober) has it

@@ -397,7 +397,7 @@ def test_hidden_solutions_are_collapsed(site):
 def test_widgets_show_their_fixed_fallback_and_load_no_widget_code(site):
     """A predict-then-measure widget appears as its text/html fallback; no widget manager is loaded."""
     import podlab
-    expected = {podlab.termination_widget(None).fallback_html(), podlab.probe_widget(None).fallback_html()}
+    expected = {podlab.timing.termination_widget(None).fallback_html(), podlab.timing.probe_widget(None).fallback_html()}
     found = []
     for doc in notebook_docs():
         text = (site["html"] / (docname(doc) + ".html")).read_text()

@@ -7,7 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import podlab
+import podlab.predict
 import podlab.waiting
 
 PACKAGE = Path(podlab.__file__).parent
@@ -17,6 +20,35 @@ def test_every_name_in_all_resolves():
     missing = [name for name in podlab.__all__ if getattr(podlab, name, None) is None]
     assert missing == []
     assert podlab.LAB_IMAGE == "docker.io/library/busybox:1.35.0"
+
+
+def test_the_top_level_is_what_every_notebook_uses():
+    """About 30 names (75 before issue 20); chapter-specific helpers are in submodules."""
+    assert len(podlab.__all__) <= 36
+    assert {"open_lab", "Lab", "ready", "deleted", "satisfies", "Check", "expect_equal", "PodlabError",
+            "Exercise", "load_exercises", "LAB_IMAGE", "AGNHOST_IMAGE"} <= set(podlab.__all__)
+    for name in ("measure_probe", "ProbeSetup", "Timeline", "sweep_labs", "wait_until", "parse_quantity"):
+        assert name not in podlab.__all__
+
+
+def test_submodules_are_attributes_and_moved_names_say_where_they_went():
+    import podlab.timing
+    assert [n for n in podlab.timing.__all__ if getattr(podlab.timing, n, None) is None] == []
+    assert podlab.timing.probe_timing is podlab.predict.probe_timing
+    assert subprocess.run([sys.executable, "-c", "import podlab; podlab.podstate.phase; podlab.cluster"],
+                          capture_output=True, text=True).returncode == 0
+    with pytest.raises(AttributeError, match=r"podlab\.measure_probe is now podlab\.timing\.measure_probe"):
+        podlab.measure_probe
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        podlab.no_such_name
+
+
+def test_reading_marks_does_not_load_the_measuring_or_drawing_code():
+    loaded = subprocess.run([sys.executable, "-c", "import sys, podlab; podlab.timing.parse_marks; "
+                             "print(sorted(m for m in sys.modules if m.split('.')[-1] in "
+                             "('measure', 'widgets', 'predict') or m.startswith('matplotlib')))"],
+                            capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
 
 
 def test_the_names_notebooks_use_are_still_there():
