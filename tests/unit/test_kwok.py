@@ -43,7 +43,7 @@ def test_controller_manifest_is_upstreams_kustomization_rendered(source):
     assert config["metadata"] == {"name": "kwok", "namespace": "kube-system", "labels": {"app": "kwok-controller"}}
     settings = yaml.safe_load(config["data"]["kwok.yaml"])
     assert settings["options"]["manageNodesWithAnnotationSelector"] == "kwok.x-k8s.io/node=fake"
-    for kind in ("ClusterRole", "ClusterRoleBinding", "FlowSchema", "CustomResourceDefinition"):
+    for kind in ("ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition"):
         assert all("namespace" not in o["metadata"] for o in by_kind(objects, kind)), kind
     [binding] = by_kind(objects, "ClusterRoleBinding")
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "kwok-controller", "namespace": "kube-system"}]
@@ -51,7 +51,7 @@ def test_controller_manifest_is_upstreams_kustomization_rendered(source):
 
 def test_stage_manifest_holds_the_default_lifecycles(source):
     names = [s["metadata"]["name"] for s in kwok.stage_manifests(source)]
-    assert names == ["node-initialize", "node-heartbeat-with-lease", "pod-ready", "pod-complete", "pod-delete"]
+    assert names == ["node-heartbeat-with-lease", "node-initialize", "pod-complete", "pod-delete", "pod-ready"]
 
 
 def test_render_refuses_a_kustomization_feature_it_does_not_know(tmp_path):
@@ -84,3 +84,23 @@ def test_a_fake_node_without_the_taint_is_refused():
     del node["metadata"]["annotations"]["kwok.x-k8s.io/node"]
     with pytest.raises(PodlabError, match="lacks the annotation"):
         fakenodes.for_session(LAB, node)
+
+
+def test_rendering_matches_kubectl_kustomize(source, tmp_path):
+    """Where kubectl (with its built-in kustomize) is installed: the same objects, in the same order."""
+    import shutil
+    import subprocess
+
+    if shutil.which("kubectl") is None:
+        pytest.skip("no kubectl here to compare with")
+    copy = tmp_path / "kustomize"
+    shutil.copytree(source / "kustomize", copy)
+    for path in copy.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    image = kwok.release_images()[0]
+    with (copy / "kwok" / "kustomization.yaml").open("a") as f:  # what `kustomize edit set image` writes
+        f.write(yaml.safe_dump({"images": [image]}))
+    for directory, ours in (("kwok", kwok.controller_manifests(source)), ("stage/fast", kwok.stage_manifests(source))):
+        built = subprocess.run(["kubectl", "kustomize", str(copy / directory)], capture_output=True, text=True)
+        assert built.returncode == 0, built.stderr
+        assert [d for d in yaml.safe_load_all(built.stdout) if d] == ours, directory

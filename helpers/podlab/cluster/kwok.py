@@ -46,6 +46,12 @@ MANAGED_ANNOTATION = ("kwok.x-k8s.io/node", "fake")
 READY_TIMEOUT = 180.0
 # The kustomization keys render() understands; anything else is refused rather than ignored.
 KNOWN_KEYS = {"apiVersion", "kind", "namespace", "resources", "configMapGenerator", "labels", "images"}
+# kustomize's output order (its "legacy" sort): what others depend on first, webhooks last.
+KIND_ORDER = ("Namespace", "ResourceQuota", "StorageClass", "CustomResourceDefinition", "ServiceAccount",
+              "PodSecurityPolicy", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding", "ConfigMap", "Secret",
+              "Endpoints", "Service", "LimitRange", "PriorityClass", "PersistentVolume", "PersistentVolumeClaim",
+              "Deployment", "StatefulSet", "CronJob", "PodDisruptionBudget")
+LAST_KINDS = ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
 
 
 # ---------------------------------------------------------------- the module and its manifests
@@ -74,9 +80,13 @@ def _kustomization(directory: Path) -> dict[str, Any]:
 
 
 def _namespaced(obj: dict[str, Any]) -> bool:
-    cluster_scoped = {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "FlowSchema",
-                      "PriorityLevelConfiguration", "Namespace", "Node", "Stage"}
-    # Stages are cluster-scoped (the Stage CRD says scope: Cluster).
+    """Whether kustomize's namespace transformer sets a namespace (its built-in schema; unknown kinds: yes).
+
+    kustomize v5.5 does not know FlowSchema is cluster-scoped and sets it; the apply (discovery)
+    drops it again, as the server does for `kubectl apply`.
+    """
+    cluster_scoped = {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Namespace", "Node",
+                      "PersistentVolume", "StorageClass", "PriorityClass", "APIService"}
     return obj.get("kind") not in cluster_scoped
 
 
@@ -134,6 +144,19 @@ def render(directory: Path, *, images: list[dict[str, str]] | None = None) -> li
     return objects
 
 
+def kustomize_order(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The objects in the order `kustomize build` prints them: by kind as above, then kind, namespace, name."""
+    def rank(obj: dict[str, Any]) -> tuple[int, str, str, str]:
+        kind = obj["kind"]
+        if kind in KIND_ORDER:
+            first = KIND_ORDER.index(kind)
+        else:
+            first = len(KIND_ORDER) + 1 + LAST_KINDS.index(kind) if kind in LAST_KINDS else len(KIND_ORDER)
+        metadata = obj.get("metadata") or {}
+        return first, f"{obj.get('apiVersion')}/{kind}", metadata.get("namespace") or "", metadata["name"]
+    return sorted(objects, key=rank)
+
+
 def release_images() -> list[dict[str, str]]:
     """The image edit upstream's hack/manifests.sh makes for a release."""
     name = IMAGE.rsplit(":", 1)[0]
@@ -142,12 +165,12 @@ def release_images() -> list[dict[str, str]]:
 
 def controller_manifests(source: Path | None = None) -> list[dict[str, Any]]:
     """The release manifest kwok.yaml: CRDs, RBAC, FlowSchema, ConfigMap, Service, Deployment."""
-    return render((source or module_dir()) / CONTROLLER_KUSTOMIZATION, images=release_images())
+    return kustomize_order(render((source or module_dir()) / CONTROLLER_KUSTOMIZATION, images=release_images()))
 
 
 def stage_manifests(source: Path | None = None) -> list[dict[str, Any]]:
     """The release manifest stage-fast.yaml: the default node and pod lifecycle Stages."""
-    return render((source or module_dir()) / STAGES_KUSTOMIZATION)
+    return kustomize_order(render((source or module_dir()) / STAGES_KUSTOMIZATION))
 
 
 # ---------------------------------------------------------------- the image
