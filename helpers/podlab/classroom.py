@@ -234,11 +234,18 @@ def plan_quota(capacity: Capacity, needs: LabNeeds, students: int) -> QuotaPlan:
 
 
 def cluster_capacity(api: client.ApiClient) -> Capacity:
-    """The nodes' allocatable resources and what non-terminated pods on them request now."""
+    """The allocatable resources of the nodes students' pods can land on, and what non-terminated pods there request now.
+
+    A node that is cordoned or tainted NoSchedule/NoExecute (a fake node, a control-plane node
+    that keeps its taint) takes no student pod: students' pods tolerate no taint.
+    """
     nodes = request_json(api, "GET", "/api/v1/nodes").get("items") or []
-    schedulable = [n for n in nodes if not (n.get("spec") or {}).get("unschedulable")]
+    schedulable = [n for n in nodes if not (n.get("spec") or {}).get("unschedulable")
+                   and not any(t.get("effect") in ("NoSchedule", "NoExecute")
+                               for t in (n.get("spec") or {}).get("taints") or [])]
     if not schedulable:
-        raise PodlabError("The cluster has no schedulable node.", hint="`kubectl get nodes` shows why.")
+        raise PodlabError("The cluster has no node that takes pods without tolerations.",
+                          hint="`kubectl get nodes` and `kubectl describe node` show cordons and taints.")
     names = {n["metadata"]["name"] for n in schedulable}
     cpu = [_milli(n["status"]["allocatable"].get("cpu", "0")) for n in schedulable]
     memory = sum(int(parse_quantity(n["status"]["allocatable"].get("memory", "0"))) for n in schedulable)
@@ -383,8 +390,7 @@ def student_objects(course: str, student: Student, plan: QuotaPlan, labs: Path |
     """The namespaced objects of one student (the namespace itself is made first)."""
     meta = {"namespace": student.namespace, "labels": _labels(course, student)}
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": SERVICE_ACCOUNT, **meta},
-         "automountServiceAccountToken": False},
+        service_account_object(course, student),
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": ROLE, **meta},
          "rules": role_rules(labs)},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": ROLE, **meta},
@@ -395,6 +401,13 @@ def student_objects(course: str, student: Student, plan: QuotaPlan, labs: Path |
         {"apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": ROLE, **meta},
          "spec": {"limits": plan.limit_range()}},
     ]
+
+
+def service_account_object(course: str, student: Student) -> dict[str, Any]:
+    """The student's ServiceAccount (its tokens are the student's credentials; pods never mount them)."""
+    return {"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": SERVICE_ACCOUNT, "namespace": student.namespace, "labels": _labels(course, student)},
+            "automountServiceAccountToken": False}
 
 
 def namespace_object(course: str, student: Student) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import yaml
 from podlab.checks import FAILED, PASSED, Check
 from podlab.classprogress import (CSV_HEADER, ExerciseRecord, StudentProgress, parse_record, report_csv,
                                   report_html, report_table, updated)
-from podlab.classroom import (MI, STUDENT_RULES, Capacity, LabNeeds, Student, kubeconfig_text, lab_manifests,
+from podlab.classroom import (MI, STUDENT_RULES, Capacity, LabNeeds, Student, cluster_capacity, kubeconfig_text, lab_manifests,
                               lab_needs, namespace_object, plan_quota, pod_requests, quota_rule, role_rules, roster,
                               student_objects, token_claims)
 from podlab.errors import PodlabError
@@ -238,3 +238,24 @@ def test_report_html_escapes_what_students_and_errors_contain():
     assert "<script>" not in page and "Ada &lt;script&gt;" in page
     assert "<b>" not in page and 'title="tried: &lt;b&gt;no&lt;/b&gt;"' in page
     assert "Course c1 &amp; co" in page and page.count("<tr><th>") == 3  # the header and two students
+
+
+def test_capacity_counts_only_nodes_that_take_students_pods(monkeypatch):
+    def node(name, cpu, memory, spec=None):
+        return {"metadata": {"name": name}, "spec": spec or {},
+                "status": {"allocatable": {"cpu": cpu, "memory": memory, "pods": "110"}}}
+
+    def pod(node_name, cpu=None):
+        resources = {"requests": {"cpu": cpu, "memory": "100Mi"}} if cpu else {}
+        return {"spec": {"nodeName": node_name, "containers": [{"resources": resources}]}}
+
+    replies = {
+        "/api/v1/nodes": {"items": [
+            node("real", "2", "24Gi"), node("spare", "1500m", "1Gi"),
+            node("fake", "32", "256Gi", {"taints": [{"key": "podlab.dev/fake-node", "effect": "NoSchedule"}]}),
+            node("cordoned", "4", "8Gi", {"unschedulable": True})]},
+        "/api/v1/pods": {"items": [pod("real", "250m"), pod("real"), pod("fake", "1"), pod(None, "1")]},
+    }
+    monkeypatch.setattr("podlab.classroom.request_json", lambda api, method, path, **kw: replies[path])
+    assert cluster_capacity(None) == Capacity(cpu_m=3500, memory=25 * GI, pods=220, used_cpu_m=250,
+                                              used_memory=100 * MI, used_pods=2, largest_node_cpu_m=2000)

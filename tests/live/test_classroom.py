@@ -1,0 +1,245 @@
+"""Live: `podlab classroom` confines each student to their namespace, refuses the rest, reports
+progress from the students' ConfigMaps, and its delete leaves the cluster as it was.
+
+Two students of a course with a unique name; the tests run in file order on one course (the last
+one deletes it, and the module's finalizer deletes it again whatever failed before).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import string
+import time
+from pathlib import Path
+
+import pytest
+
+from podlab import classroom
+from podlab._api import request_json, send_request
+from podlab.checks import FAILED, PASSED, Check
+from podlab.classprogress import PROGRESS_CONFIGMAP, ConfigMapProgress
+from podlab.cli import main
+from podlab.conditions import ready
+from podlab.connect import connect, server_version
+from podlab.images import LAB_IMAGE
+from podlab.manifests import apply
+from podlab.pods import exec_in_pod, logs
+from podlab.waiting import wait_until
+
+pytestmark = pytest.mark.live
+
+LABS = Path(__file__).resolve().parents[2] / "labs"
+TOKEN_SECONDS = classroom.MIN_TOKEN_SECONDS  # the shortest TokenRequest gives: the slow expiry test waits it out
+
+
+def pod(name: str, **spec_extra) -> dict:
+    container = {"name": "app", "image": LAB_IMAGE, "imagePullPolicy": "IfNotPresent",
+                 "command": ["sh", "-c", "echo started; exec sleep 3600"]}
+    container.update(spec_extra.pop("container", {}))
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+            "spec": {"terminationGracePeriodSeconds": 0, "containers": [container], **spec_extra}}
+
+
+def snapshot(api) -> dict[str, set[str]]:
+    """Namespaces, roles, bindings and ServiceAccounts now, without other lab sessions' namespaces (they come and go)."""
+    paths = {"namespaces": "/api/v1/namespaces", "serviceaccounts": "/api/v1/serviceaccounts",
+             "roles": "/apis/rbac.authorization.k8s.io/v1/roles",
+             "rolebindings": "/apis/rbac.authorization.k8s.io/v1/rolebindings",
+             "clusterroles": "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+             "clusterrolebindings": "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings"}
+    found = {kind: {(o["metadata"].get("namespace", ""), o["metadata"]["name"])
+                    for o in request_json(api, "GET", path).get("items") or []} for kind, path in paths.items()}
+    sessions = {o["metadata"]["name"] for o in request_json(
+        api, "GET", "/api/v1/namespaces", query=[("labelSelector", "app.kubernetes.io/managed-by=podlab")])["items"]}
+    return {"sessions": sessions, **{kind: {f"{ns}/{name}" for ns, name in items} for kind, items in found.items()}}
+
+
+def without_sessions(shot: dict[str, set[str]], sessions: set[str]) -> dict[str, set[str]]:
+    """The snapshot less the lab sessions' namespaces and what is in them."""
+    return {kind: {key for key in keys if not sessions & set(key.split("/", 1))}
+            for kind, keys in shot.items() if kind != "sessions"}
+
+
+@pytest.fixture(scope="module")
+def course(live_cluster, tmp_path_factory):
+    """A course of two students; deleted at the end, whatever happened."""
+    name = "t-cls-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
+    out = tmp_path_factory.mktemp("kubeconfigs")
+    before = snapshot(live_cluster)
+    students = []
+    try:
+        students = classroom.create(live_cluster, name, classroom.roster(name, students=2), out=out, labs=LABS,
+                                    token_seconds=TOKEN_SECONDS)
+        yield {"name": name, "out": out, "before": before, "students": students}
+    finally:
+        classroom.delete(live_cluster, name, out=out)
+
+
+def student_api(course, index: int):
+    return connect(course["students"][index].kubeconfig)
+
+
+def test_kubeconfigs_are_private_and_carry_a_token_of_the_requested_life(course):
+    for student in course["students"]:
+        assert oct(student.kubeconfig.stat().st_mode & 0o777) == "0o600"
+        token = classroom.yaml.safe_load(student.kubeconfig.read_text())["users"][0]["user"]["token"]
+        claims = classroom.token_claims(token)
+        assert claims["exp"] - claims["iat"] == TOKEN_SECONDS
+        assert claims["sub"] == f"system:serviceaccount:{student.namespace}:student"
+
+
+def test_student_runs_a_pod_in_their_namespace_as_the_labs_do(course):
+    api, ns = student_api(course, 0), course["students"][0].namespace
+    apply(ns, pod("hello"), api=api)  # server-side apply, as Lab.apply
+    running = wait_until(ns, "hello", ready, api=api)
+    resources = running["spec"]["containers"][0]["resources"]  # the LimitRange's defaults
+    assert resources == {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "500m", "memory": "64Mi"}}
+    assert exec_in_pod(ns, "hello", "cat /etc/hostname", api=api).check().stdout.strip() == "hello"
+    assert "started" in logs(ns, "hello", api=api)
+    assert send_request(api, "DELETE", f"/api/v1/namespaces/{ns}/pods/hello").status == 200
+
+
+def _refusals(course) -> list[tuple[str, str, str, dict | None]]:
+    a, b = (s.namespace for s in course["students"])
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "me-admin"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+               "subjects": [{"kind": "ServiceAccount", "name": "student", "namespace": a}]}
+    return [
+        ("list pods in the other student's namespace", "GET", f"/api/v1/namespaces/{b}/pods", None),
+        ("create a pod in the other student's namespace", "POST", f"/api/v1/namespaces/{b}/pods", pod("intruder")),
+        ("list nodes", "GET", "/api/v1/nodes", None),
+        ("list namespaces", "GET", "/api/v1/namespaces", None),
+        ("list clusterroles", "GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", None),
+        ("create a RoleBinding in their own namespace", "POST",
+         f"/apis/rbac.authorization.k8s.io/v1/namespaces/{a}/rolebindings", binding),
+        ("list secrets in their own namespace", "GET", f"/api/v1/namespaces/{a}/secrets", None),
+        ("delete the instructor's quota", "DELETE", f"/api/v1/namespaces/{a}/resourcequotas/podlab-student", None),
+        ("delete their own namespace", "DELETE", f"/api/v1/namespaces/{a}", None),
+        ("request a token for their ServiceAccount", "POST",
+         f"/api/v1/namespaces/{a}/serviceaccounts/student/token",
+         {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {}}),
+    ]
+
+
+def test_student_is_refused_everywhere_else(course):
+    api = student_api(course, 0)
+    answers = {what: send_request(api, method, path, body=body) for what, method, path, body in _refusals(course)}
+    for what, reply in answers.items():
+        print(f"{what}: {reply.status} {reply.message[:160]}")
+    assert {what: reply.status for what, reply in answers.items()} == {what: 403 for what in answers}
+    assert all(" cannot " in reply.message for reply in answers.values())  # RBAC's refusal, not admission's
+
+
+@pytest.mark.parametrize("name, spec, says", [
+    ("privileged", {"container": {"securityContext": {"privileged": True}}}, 'privileged (container "app"'),
+    ("host-path", {"volumes": [{"name": "node", "hostPath": {"path": "/var/lib/podlab-share"}}]},
+     'hostPath volumes (volume "node")'),
+    ("host-network", {"hostNetwork": True}, "host namespaces (hostNetwork=true)"),
+])
+def test_pod_security_baseline_refuses_host_access(course, name, spec, says):
+    api, ns = student_api(course, 0), course["students"][0].namespace
+    reply = send_request(api, "POST", f"/api/v1/namespaces/{ns}/pods", body=pod(name, **spec))
+    print(reply.status, reply.message)
+    assert reply.status == 403
+    assert 'violates PodSecurity "baseline:latest"' in reply.message and says in reply.message
+
+
+def test_token_requests_shorter_than_ten_minutes_are_refused(live_cluster, course):
+    ns = course["students"][0].namespace
+    reply = send_request(live_cluster, "POST", f"/api/v1/namespaces/{ns}/serviceaccounts/student/token",
+                         body={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                               "spec": {"expirationSeconds": classroom.MIN_TOKEN_SECONDS - 1}})
+    print(reply.status, reply.message)
+    assert reply.status == 422 and "may not specify a duration less than 10 minutes" in reply.message
+
+
+def test_report_shows_each_student_after_progress_is_recorded(live_cluster, course, capsys, tmp_path):
+    first = course["students"][0]
+    api = student_api(course, 0)
+    version = server_version(api)
+    recorder = ConfigMapProgress(first.namespace, api, kubernetes_version=lambda: version)
+    recorder.record(Check("labels file", FAILED, observed="pod not ready", source="exercise 01-labels-annotations-files"))
+    recorder.record(Check("labels file", PASSED, source="exercise 01-labels-annotations-files"))
+    recorder.record(Check("limits", FAILED, observed="<no limit>", source="exercise 01-limits-in-units"))
+    recorder.record(Check("a claim, not an exercise", PASSED, source="expect_equal"))
+    stored = request_json(api, "GET", f"/api/v1/namespaces/{first.namespace}/configmaps/{PROGRESS_CONFIGMAP}")
+    assert sorted(stored["data"]) == ["01-labels-annotations-files", "01-limits-in-units"]
+    csv_file, html_file = tmp_path / "report.csv", tmp_path / "report.html"
+    capsys.readouterr()
+    assert main(["classroom", "report", "--course", course["name"], "--csv", str(csv_file),
+                 "--html", str(html_file)]) == 0
+    table = capsys.readouterr().out
+    print(table)
+    rows = {line.split()[0]: line.split() for line in table.splitlines() if line.startswith("student-")}
+    assert rows["student-01"][1].startswith("1/") and rows["student-01"][2:4] == ["1", "1/7"]
+    assert rows["student-02"][1].startswith("0/") and rows["student-02"][2:4] == ["0", "0/7"]
+    lines = csv_file.read_text().splitlines()
+    assert "student-01,t-cls" in "\n".join(lines) and any(
+        l.startswith(f"student-01,{first.namespace},01-labels-annotations-files,solved,passed,2,") for l in lines)
+    assert any(l.startswith(f"student-01,{first.namespace},01-limits-in-units,tried,failed,1,") for l in lines)
+    page = html_file.read_text()
+    assert "&lt;no limit&gt;" in page and "<no limit>" not in page
+
+
+def test_a_token_of_a_deleted_and_recreated_service_account_is_refused(live_cluster, course):
+    """The expired-token case without waiting ten minutes: the token names its ServiceAccount's uid,
+    so a ServiceAccount of the same name made anew does not accept it (401), and a new token works."""
+    second = course["students"][1]
+    old = connect(second.kubeconfig)
+    own_pods = f"/api/v1/namespaces/{second.namespace}/pods"
+    assert send_request(old, "GET", own_pods).status == 200
+    sa_path = f"/api/v1/namespaces/{second.namespace}/serviceaccounts"
+    request_json(live_cluster, "DELETE", f"{sa_path}/student")
+    request_json(live_cluster, "POST", sa_path, body=classroom.service_account_object(course["name"], second))
+    # The API server looks the ServiceAccount up in its informer cache, which sees the new one a
+    # moment later; nothing a client can watch tells when, so ask again (bounded) until refused.
+    deadline, tries = time.monotonic() + 30, 0
+    while True:
+        tries += 1
+        reply = send_request(old, "GET", own_pods)
+        if reply.status != 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2 * tries)
+    print(f"after {tries} request(s): {reply.status} {reply.message}")
+    assert reply.status == 401
+    token, _ = classroom.request_token(live_cluster, second.namespace, classroom.MIN_TOKEN_SECONDS)
+    fresh = course["out"] / "fresh.kubeconfig"
+    text = second.kubeconfig.read_text()
+    old_token = classroom.yaml.safe_load(text)["users"][0]["user"]["token"]
+    fresh.write_text(text.replace(old_token, token))
+    assert send_request(connect(fresh), "GET", own_pods).status == 200
+
+
+LEEWAY = 60  # go-jose's jwt.DefaultLeeway: Claims.Validate accepts a token until exp + 1 minute
+# (pkg/serviceaccount/claims.go calls public.Validate(jwt.Expected{Time: nowTime}), go-jose.v2 v2.6.3)
+
+
+@pytest.mark.skipif(os.environ.get("PODLAB_SLOW_TESTS") != "1",
+                    reason="waits for a 10-minute token to expire; set PODLAB_SLOW_TESTS=1")
+def test_an_expired_token_is_refused(course):
+    first = course["students"][0]
+    api = student_api(course, 0)
+    token = classroom.yaml.safe_load(first.kubeconfig.read_text())["users"][0]["user"]["token"]
+    expires = classroom.token_claims(token)["exp"]
+    own_pods = f"/api/v1/namespaces/{first.namespace}/pods"
+    answers = []
+    for after in (-5, 5, LEEWAY + 2):  # before exp, within the leeway, past it: one deadline each
+        time.sleep(max(0.0, expires + after - time.time()))
+        reply = send_request(api, "GET", own_pods)
+        answers.append(reply.status)
+        print(f"{time.time() - expires:+.1f} s from exp: {reply.status} {reply.message[:100]}")
+    assert answers == [200, 200, 401]
+
+
+def test_delete_leaves_the_cluster_as_it_was(live_cluster, course, capsys):
+    assert main(["classroom", "delete", "--course", course["name"], "--out", str(course["out"])]) == 0
+    print(capsys.readouterr().out)
+    after = snapshot(live_cluster)
+    sessions = course["before"]["sessions"] | after["sessions"]
+    before, now = without_sessions(course["before"], sessions), without_sessions(after, sessions)
+    differences = {kind: {"added": sorted(now[kind] - before[kind]), "removed": sorted(before[kind] - now[kind])}
+                   for kind in before if now[kind] != before[kind]}
+    assert differences == {}
+    assert not [s for s in course["students"] if s.kubeconfig.exists()]
+    assert not classroom.course_namespaces(live_cluster, course["name"])
