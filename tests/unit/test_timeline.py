@@ -14,7 +14,8 @@ import pytest
 
 from podlab.errors import PodlabError
 from podlab.timeline import (MARK_SHELL, Moment, Timeline, can_precede, duration_range, event_moments,
-                             mark_shell, merge, parse_marks, parse_time, plot_moments, pod_moments, rows, spans)
+                             mark_shell, merge, parse_marks, parse_time, pod_moments)
+from podlab.timeline.figures import plot_moments, rows, spans
 
 T0 = 1795380922.0  # 2026-11-22T20:55:22Z
 SANITIZE = Path(__file__).resolve().parents[1] / "nbval-sanitize.cfg"
@@ -326,7 +327,7 @@ def test_a_timeline_displays_as_one_stable_line():
 # -- recording (a scripted watch instead of the API server) ------------------------------------------------
 
 class ScriptedSource:
-    """Lists and watches like podlab.timeline._Source; its watch delivers a script, then idles."""
+    """Lists and watches like podlab.timeline.recording._Source; its watch delivers a script, then idles."""
 
     def __init__(self, listed: list[dict], script: list[dict], stopping: threading.Event):
         self.listed, self.script, self.stopping = listed, script, stopping
@@ -335,7 +336,7 @@ class ScriptedSource:
         return self.listed, "1"
 
     def watch(self, resource_version, timeout_seconds):
-        from podlab.timeline import _Stopped
+        from podlab.timeline.recording import _Stopped
         if self.stopping.is_set():
             raise _Stopped
         yield from self.script
@@ -441,3 +442,17 @@ def sanitized(text: str) -> str:
     for section in config.sections():
         text = re.sub(config[section]["regex"], config[section]["replace"], text)
     return text
+
+
+def test_drawing_never_loads_the_judging_code_and_judging_never_loads_matplotlib():
+    """One concern per module: a chapter that only plots never imports the claims, and the reverse."""
+    import subprocess
+    import sys
+    script = ("import sys; from podlab.timeline import Timeline, Moment; tl = Timeline('ns', 'p', record=False); "
+              "tl._marks += [Moment('a', 1.0, 0.1, 'marks'), Moment('b', 2.0, 0.1, 'marks')]; {call}; "
+              "print(sorted(m for m in sys.modules if m == 'podlab.timeline.claims' or m == 'matplotlib'))")
+    def loaded(call: str) -> str:
+        return subprocess.run([sys.executable, "-c", script.format(call=call)], capture_output=True, text=True,
+                              check=True).stdout.strip().splitlines()[-1]
+    assert loaded("tl.plot()") == "['matplotlib']"
+    assert loaded("tl.expect_order('a', 'b')") == "['podlab.timeline.claims']"
