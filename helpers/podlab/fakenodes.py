@@ -67,9 +67,6 @@ def _for_node(lab: Any, node: dict[str, Any]) -> dict[str, Any]:
         raise PodlabError(f"Fake node {node['metadata']['name']!r} does not carry the taint {TAINT_KEY} (NoSchedule).",
                           hint=f"Add `spec.taints: [{{key: {TAINT_KEY}, effect: NoSchedule}}]` to its manifest, "
                                "so that only this lab's pods can land on it.")
-    if (node["metadata"].get("annotations") or {}).get(KWOK_ANNOTATION) != "fake":
-        raise PodlabError(f"Fake node {node['metadata']['name']!r} lacks the annotation {KWOK_ANNOTATION}: fake.",
-                          hint="KWOK's default configuration manages only nodes with that annotation.")
     name = session_node_name(lab, node["metadata"]["name"])
     node["metadata"]["name"] = name
     node["metadata"].setdefault("labels", {})[HOSTNAME_LABEL] = name
@@ -96,5 +93,27 @@ def add(lab: Any, manifest: Manifest, *, timeout: float = READY_TIMEOUT) -> list
     nodes = [o for o in for_session(lab, manifest) if o.get("kind") == "Node"]
     if not nodes:
         raise PodlabError("The manifest holds no Node.", hint="Pass the fake node's manifest file.")
+    for node in nodes:
+        if (node["metadata"].get("annotations") or {}).get(KWOK_ANNOTATION) != "fake":
+            raise PodlabError(f"Fake node {node['metadata']['name']!r} lacks the annotation {KWOK_ANNOTATION}: fake,"
+                              " so KWOK would not run it.",
+                              hint="KWOK's default configuration manages only nodes with that annotation.")
     lab.apply(nodes)
     return [lab.wait(n["metadata"]["name"], node_ready, kind="Node", timeout=timeout) for n in nodes]
+
+
+def watch_versions(lab: Any, kind: str, name: str, *, seconds: float, namespace: str | None = None,
+                   api_version: str = "v1") -> list[KubeObject]:
+    """Every version of one object the API server sends in a watch of `seconds` (the first as listed)."""
+    import time
+
+    from ._api import resource_for
+    from .waiting import _ApiSource, observe
+
+    source = _ApiSource(lab.api, resource_for(lab.api, api_version, kind), namespace, name=name)
+    versions: list[KubeObject] = []
+    for objects in observe(source, time.monotonic() + seconds):
+        for obj in objects:
+            if not versions or obj["metadata"]["resourceVersion"] != versions[-1]["metadata"]["resourceVersion"]:
+                versions.append(KubeObject(obj))
+    return versions
