@@ -480,12 +480,19 @@ def kubeconfig_text(course: str, student: Student, *, server: str, ca_pem: str, 
     return yaml.safe_dump(config, sort_keys=False)
 
 
+def check_token_seconds(seconds: int) -> int:
+    """The token lifetime if TokenRequest can give it; else PodlabError."""
+    if seconds < MIN_TOKEN_SECONDS:
+        raise PodlabError(f"A token of {seconds} s: TokenRequest gives none shorter than {MIN_TOKEN_SECONDS} s "
+                          "(\"may not specify a duration less than 10 minutes\").",
+                          hint=f"Pass --token-seconds {MIN_TOKEN_SECONDS} or more.")
+    return seconds
+
+
 def create(api: client.ApiClient, course: str, students: list[Student], *, out: Path, labs: Path,
            token_seconds: int = DEFAULT_TOKEN_SECONDS, say: Any = print) -> list[Student]:
     """Make every student's namespace, rights, quota and kubeconfig; return the students with their kubeconfigs."""
-    if token_seconds < MIN_TOKEN_SECONDS:
-        raise PodlabError(f"A token of {token_seconds} s: TokenRequest gives none shorter than {MIN_TOKEN_SECONDS} s.",
-                          hint=f"Pass --token-seconds {MIN_TOKEN_SECONDS} or more.")
+    check_token_seconds(token_seconds)
     plan = plan_quota(cluster_capacity(api), lab_needs(labs), len(students))
     say(f"sizing {len(students)} students of course {course}:")
     for line in plan.lines:
@@ -562,11 +569,14 @@ def _admin_api(args: Any) -> client.ApiClient:
 
 def cmd_classroom(args: Any) -> int:
     """Run `podlab classroom create|report|delete`."""
-    api = _admin_api(args)
+    check_course(args.course)
     out = Path(args.out) if getattr(args, "out", None) else Path(f"{args.course}-kubeconfigs")
-    if args.action == "create":
+    if args.action == "create":  # bad input is refused before the cluster is asked anything
         students = roster(args.course, students=args.students,
                           roster_file=Path(args.roster) if args.roster else None)
+        check_token_seconds(args.token_seconds)
+    api = _admin_api(args)
+    if args.action == "create":
         made = create(api, args.course, students, out=out, labs=_labs_folder(args.labs),
                       token_seconds=args.token_seconds)
         print(f"✓ {len(made)} students of course {args.course}; hand each their kubeconfig from {out}/")

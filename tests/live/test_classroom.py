@@ -145,6 +145,39 @@ def test_pod_security_baseline_refuses_host_access(course, name, spec, says):
     assert 'violates PodSecurity "baseline:latest"' in reply.message and says in reply.message
 
 
+def _host_access(spec: dict) -> list[str]:
+    """What in a pod spec Pod Security baseline forbids, as far as the labs go (host namespaces, hostPath, privileged)."""
+    found = [f"{key}=true" for key in ("hostNetwork", "hostPID", "hostIPC") if spec.get(key)]
+    found += [f"hostPath volume {v['name']}" for v in spec.get("volumes") or [] if "hostPath" in v]
+    found += [f"privileged container {c['name']}" for c in (spec.get("containers") or []) + (spec.get("initContainers") or [])
+              if (c.get("securityContext") or {}).get("privileged")]
+    return found
+
+
+def test_baseline_refuses_exactly_the_lab_manifests_that_reach_the_host(course):
+    """Every lab pod (and pod template) sent as student A with a server-side dry run: the ones refused
+    are the cells that need more than the namespace in classroom mode."""
+    api, ns = student_api(course, 0), course["students"][0].namespace
+    refused, expected = {}, {}
+    for path, doc in classroom.lab_manifests(LABS):
+        if doc.get("kind") not in ("Pod", "Deployment"):
+            continue
+        where = f"{path.parent.name}/{path.name}"
+        if doc["kind"] == "Pod" and _host_access(doc["spec"]):
+            expected[where] = _host_access(doc["spec"])  # (for a Deployment, baseline only warns: its pods are refused)
+        plural, root = ("pods", "/api/v1") if doc["kind"] == "Pod" else ("deployments", "/apis/apps/v1")
+        reply = send_request(api, "POST", f"{root}/namespaces/{ns}/{plural}", body=doc, query=[("dryRun", "All")])
+        if reply.status == 403 and "violates PodSecurity" in reply.message:
+            refused[where] = reply.message.split("violates PodSecurity", 1)[1][:200]
+        elif reply.status == 422 and path.name.endswith(".starter.yaml"):
+            print(f"invalid as a starter may be: {where}: {reply.message[:160]}")
+        else:
+            assert reply.status == 201, f"{where}: {reply.status} {reply.message}"  # RBAC, quota, LimitRange admit it
+    for where, why in sorted(refused.items()):
+        print(f"refused under baseline: {where}: {why}")
+    assert set(refused) == set(expected), expected
+
+
 def test_token_requests_shorter_than_ten_minutes_are_refused(live_cluster, course):
     ns = course["students"][0].namespace
     reply = send_request(live_cluster, "POST", f"/api/v1/namespaces/{ns}/serviceaccounts/student/token",

@@ -259,3 +259,15 @@ def test_capacity_counts_only_nodes_that_take_students_pods(monkeypatch):
     monkeypatch.setattr("podlab.classroom.request_json", lambda api, method, path, **kw: replies[path])
     assert cluster_capacity(None) == Capacity(cpu_m=3500, memory=25 * GI, pods=220, used_cpu_m=250,
                                               used_memory=100 * MI, used_pods=2, largest_node_cpu_m=2000)
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["--course", "Bad Name", "--students", "2"], "'Bad Name' cannot name a course."),
+    (["--course", "c1", "--students", "2", "--token-seconds", "599"], "TokenRequest gives none shorter than 600 s"),
+    (["--course", "c1", "--roster", "/nonexistent/roster.txt"], "Cannot read the roster /nonexistent/roster.txt"),
+])
+def test_create_refuses_bad_input_before_asking_the_cluster(argv, says, capsys, monkeypatch):
+    from podlab.cli import main
+    monkeypatch.setattr("podlab.classroom._admin_api", lambda args: pytest.fail("the cluster was asked"))
+    assert main(["classroom", "create", *argv]) == 2
+    assert says in capsys.readouterr().err
