@@ -12,6 +12,9 @@ manifest file cannot say is filled in per session here, and nothing else is chan
   as its value, and so does a pod's toleration of that key: a pod of another lab or session
   does not tolerate it and never lands there.
 
+A fake node carries no `kubernetes.io/os` label: DaemonSets such as kube-proxy select it and
+tolerate every taint, so without it no DaemonSet pod lands on a fake node either.
+
 The node is applied with `lab.apply`, which labels it with the session and removes it when
 the lab closes (and after a killed kernel).
 """
@@ -29,6 +32,8 @@ from .objects import KubeObject
 TAINT_KEY = "podlab.dev/fake-node"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
 KWOK_ANNOTATION = "kwok.x-k8s.io/node"
+# DaemonSets (kube-proxy) select this label and tolerate every taint: a fake node must not carry it.
+OS_LABELS = ("kubernetes.io/os", "beta.kubernetes.io/os")
 # KWOK's node-initialize Stage acts as soon as it sees the node: a few seconds on a busy node.
 READY_TIMEOUT = 60.0
 
@@ -67,6 +72,11 @@ def _for_node(lab: Any, node: dict[str, Any]) -> dict[str, Any]:
         raise PodlabError(f"Fake node {node['metadata']['name']!r} does not carry the taint {TAINT_KEY} (NoSchedule).",
                           hint=f"Add `spec.taints: [{{key: {TAINT_KEY}, effect: NoSchedule}}]` to its manifest, "
                                "so that only this lab's pods can land on it.")
+    labelled = [k for k in OS_LABELS if k in (node["metadata"].get("labels") or {})]
+    if labelled:
+        raise PodlabError(f"Fake node {node['metadata']['name']!r} carries the label {labelled[0]}.",
+                          hint="Remove it: DaemonSets such as kube-proxy select kubernetes.io/os=linux and tolerate "
+                               "every taint, so their pods would land on the fake node.")
     name = session_node_name(lab, node["metadata"]["name"])
     node["metadata"]["name"] = name
     node["metadata"].setdefault("labels", {})[HOSTNAME_LABEL] = name

@@ -84,3 +84,10 @@ def test_a_fake_node_without_the_taint_is_refused():
     del node["metadata"]["annotations"]["kwok.x-k8s.io/node"]
     with pytest.raises(PodlabError, match="lacks the annotation"):
         fakenodes.add(LAB, node)
+
+
+def test_a_fake_node_with_an_os_label_is_refused():
+    [node] = yaml.safe_load_all((BOOK / "fake-node-small.yaml").read_text())
+    node["metadata"]["labels"]["kubernetes.io/os"] = "linux"
+    with pytest.raises(PodlabError, match="kubernetes.io/os"):
+        fakenodes.for_session(LAB, node)

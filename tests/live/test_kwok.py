@@ -1,0 +1,84 @@
+"""Live: the KWOK add-on makes a session's fake node act as a node, for that session's pods only.
+
+A fake node turns Ready under KWOK with the sizes its manifest gives; a pod that tolerates its
+taint and selects it is bound there and reported Running by KWOK; a pod that does not tolerate
+it is never bound; KWOK renews the node's Lease (its heartbeat); closing the lab removes the node.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+import podlab
+from podlab import fakenodes
+from podlab._api import request_json
+from podlab.cluster import kwok
+from podlab.conditions import deleted, satisfies
+from podlab.session import open_lab
+from podlab.waiting import wait_until
+
+pytestmark = pytest.mark.live
+
+BOOK = Path(__file__).resolve().parents[2] / "book" / "07-nodes-and-scheduling"
+LEASES = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
+
+
+@pytest.fixture(scope="module")
+def kwok_controller(live_cluster):
+    """The KWOK add-on, installed (or found) once for these tests."""
+    return kwok.ensure(live_cluster)
+
+
+def renew_time(lease) -> datetime:
+    return datetime.fromisoformat(lease["spec"]["renewTime"].replace("Z", "+00:00"))
+
+
+def test_ensure_is_idempotent_and_reports_the_controller(live_cluster, kwok_controller):
+    assert kwok_controller.startswith(f"KWOK {kwok.VERSION}: controller available in kube-system")
+    assert kwok.ensure(live_cluster).startswith(f"KWOK {kwok.VERSION}: controller available")
+    deployment = request_json(live_cluster, "GET", "/apis/apps/v1/namespaces/kube-system/deployments/kwok-controller")
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == kwok.IMAGE
+    stages = request_json(live_cluster, "GET", "/apis/kwok.x-k8s.io/v1alpha1/stages")
+    assert {s["metadata"]["name"] for s in stages["items"]} >= {
+        "node-initialize", "node-heartbeat-with-lease", "pod-ready", "pod-complete", "pod-delete"}
+
+
+def test_fake_node_serves_only_its_session_and_goes_with_the_lab(live_cluster, kwok_controller):
+    lab = open_lab("t-kwok")
+    node_name = f"kwok-small-{lab.session}"
+    try:
+        [node] = fakenodes.add(lab, BOOK / "fake-node-small.yaml")
+        assert node["metadata"]["name"] == node_name
+        assert node["metadata"]["labels"]["kubernetes.io/hostname"] == node_name
+        assert {"key": "podlab.dev/fake-node", "value": lab.session, "effect": "NoSchedule"} in node["spec"]["taints"]
+        assert node["status"]["allocatable"] == {"cpu": "2", "memory": "4Gi", "pods": "10"}
+        assert node["status"]["capacity"] == {"cpu": "2", "memory": "4Gi", "pods": "10"}
+
+        lab.apply(fakenodes.for_session(lab, BOOK / "on-small-node.yaml"))
+        pod = lab.wait("on-small-node", podlab.ready)
+        assert pod["spec"]["nodeName"] == node_name
+        assert pod["status"]["phase"] == "Running"
+
+        lab.apply(BOOK / "untolerated.yaml")
+        pending = lab.wait("untolerated", podlab.unschedulable)
+        assert not pending["spec"].get("nodeName")
+        message = next(c["message"] for c in pending["status"]["conditions"] if c["type"] == "PodScheduled")
+        assert re.search(r"\b[1-9][0-9]* node\(s\) had untolerated taint\(s\)", message), message
+        on_node = request_json(live_cluster, "GET", "/api/v1/pods", query=[("fieldSelector", f"spec.nodeName={node_name}")])
+        assert [(p["metadata"]["namespace"], p["metadata"]["name"]) for p in on_node["items"]] == [
+            (lab.namespace, "on-small-node")], "only the session's pod is on its fake node (no DaemonSet pod)"
+
+        first = request_json(live_cluster, "GET", f"{LEASES}/{node_name}")
+        assert first["spec"]["holderIdentity"], first["spec"]
+        renewed = wait_until("kube-node-lease", node_name,
+                             satisfies(lambda l: renew_time(l) > renew_time(first), "renewed after the first read"),
+                             kind="Lease", api_version="coordination.k8s.io/v1", timeout=60, api=live_cluster)
+        assert renewed["spec"]["holderIdentity"] == first["spec"]["holderIdentity"]
+        lab.wait("untolerated", podlab.unschedulable)  # still not bound, a renewal later
+    finally:
+        lab.close()
+    wait_until(None, node_name, deleted, kind="Node", timeout=60, api=live_cluster)
