@@ -2,12 +2,16 @@
 
 A fake node turns Ready under KWOK with the sizes its manifest gives; a pod that tolerates its
 taint and selects it is bound there and reported Running by KWOK; a pod that does not tolerate
-it is never bound; KWOK renews the node's Lease (its heartbeat); closing the lab removes the node.
+it is never bound; KWOK renews the node's Lease (its heartbeat); closing the lab removes the node, and so
+does the reaper after the session's process is killed.
 """
 
 from __future__ import annotations
 
 import re
+import signal
+import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -82,3 +86,21 @@ def test_fake_node_serves_only_its_session_and_goes_with_the_lab(live_cluster, k
     finally:
         lab.close()
     wait_until(None, node_name, deleted, kind="Node", timeout=60, api=live_cluster)
+
+
+def test_a_killed_sessions_fake_node_and_its_pod_are_removed(live_cluster, kwok_controller):
+    script = ("import os, signal, sys, podlab\n"
+              "from podlab import fakenodes\n"
+              "lab = podlab.open_lab('t-kwok-killed')\n"
+              "[node] = fakenodes.add(lab, sys.argv[1])\n"
+              "lab.apply(fakenodes.for_session(lab, sys.argv[2]))\n"
+              "lab.wait('on-small-node', podlab.ready)\n"
+              "print(node['metadata']['name'], lab.namespace, flush=True)\n"
+              "os.kill(os.getpid(), signal.SIGKILL)  # as nbval does to its kernels: no atexit\n")
+    killed = subprocess.run([sys.executable, "-c", script, str(BOOK / "fake-node-small.yaml"),
+                             str(BOOK / "on-small-node.yaml")], capture_output=True, text=True, timeout=180)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    node_name, namespace = killed.stdout.splitlines()[-1].split()
+    assert node_name.startswith("kwok-small-")
+    wait_until(None, node_name, deleted, kind="Node", timeout=90, api=live_cluster)
+    wait_until(None, namespace, deleted, kind="Namespace", timeout=90, api=live_cluster)
