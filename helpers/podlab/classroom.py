@@ -82,7 +82,8 @@ STUDENT_RULES: tuple[Rule, ...] = (
          "Lab.logs, Lab.wait_for_log (labs 2-4) and read_node_file's reader pod read container logs"),
     Rule("", ("pods/exec",), ("get", "create"),
          "Lab.exec, read_file, env, processes, exec_until (labs 1-3, 5): exec over WebSocket is a GET, and "
-         "since 1.35 the API server also asks for create on it (AuthorizePodWebsocketUpgradeCreatePermission)"),
+         "since 1.35 the API server also asks for create on it (AuthorizePodWebsocketUpgradeCreatePermission, "
+         "beta, on); on 1.37.2 either verb alone was refused at the handshake (403)"),
     Rule("", ("services",), _READ + ("create", "patch", "delete", "deletecollection"),
          "labs 1, 4 and 5 apply Services (Service variables, DNS names, a readiness-gated Service)"),
     Rule("", ("configmaps",), _READ + ("create", "patch", "update", "delete", "deletecollection"),
@@ -192,25 +193,31 @@ class QuotaPlan:
                  "max": {"cpu": f"{max_cpu}m", "memory": f"{max_memory // MI}Mi"}}]
 
 
-def plan_quota(capacity: Capacity, needs: LabNeeds, students: int) -> QuotaPlan:
+def plan_quota(capacity: Capacity, needs: LabNeeds, students: int, *, cpu_overcommit: float = 1.0) -> QuotaPlan:
     """Share what is free on the nodes among the students; raise PodlabError if one student's share cannot run the labs.
 
-    Requests (what the scheduler reserves) are shared without overcommit: the students' requests
-    together never exceed what is free. Memory limits are not overcommitted either (a node short
+    Requests (what the scheduler reserves) are shared without overcommit by default: the students'
+    requests together never exceed what is free. cpu_overcommit > 1 shares that many times the free
+    CPU (students rarely run their largest pod at once; when they do, the scheduler leaves the
+    later pods Pending with "Insufficient cpu"). Memory requests are never overcommitted. Memory limits are not overcommitted either (a node short
     of memory kills). CPU limits are left out of the quota: CPU is throttled, not killed, so a
     container may burst to one node's CPU (the LimitRange's max).
     """
     if students < 1:
         raise PodlabError(f"{students} students: nothing to make.", hint="Pass --students N with N >= 1.")
-    free_cpu = capacity.cpu_m - capacity.used_cpu_m
+    if cpu_overcommit < 1:
+        raise PodlabError(f"CPU overcommit {cpu_overcommit}: less than 1 would leave CPU unused.",
+                          hint="Pass --cpu-overcommit 1 (none, the default) or more.")
+    free_cpu = int((capacity.cpu_m - capacity.used_cpu_m) * cpu_overcommit)
+    over = f" x overcommit {cpu_overcommit:g}" if cpu_overcommit != 1 else ""
     free_memory = capacity.memory - capacity.used_memory
     free_pods = capacity.pods - capacity.used_pods
     cpu, memory, pods = free_cpu // students, (free_memory // students) // MI * MI, free_pods // students
     fits = min(free_cpu // max(needs.pod_cpu_m, 1), free_memory // max(needs.pod_memory, 1),
                free_pods // max(needs.pods, 1))
     lines = [
-        f"cpu:    allocatable {capacity.cpu_m}m - requested by running pods {capacity.used_cpu_m}m "
-        f"= {free_cpu}m free; / {students} students = {cpu}m requests.cpu each",
+        f"cpu:    (allocatable {capacity.cpu_m}m - requested by running pods {capacity.used_cpu_m}m){over} "
+        f"= {free_cpu}m to share; / {students} students = {cpu}m requests.cpu each",
         f"memory: allocatable {capacity.memory // MI}Mi - requested {capacity.used_memory // MI}Mi "
         f"= {free_memory // MI}Mi free; / {students} = {memory // MI}Mi requests.memory and limits.memory each",
         f"pods:   allocatable {capacity.pods} - running {capacity.used_pods} = {free_pods} free; "
@@ -229,7 +236,8 @@ def plan_quota(capacity: Capacity, needs: LabNeeds, students: int) -> QuotaPlan:
     if short:
         raise PodlabError("\n".join(lines) + f"\n{students} students do not fit: each would get too little "
                           f"{' and '.join(short)}.",
-                          hint=f"Make at most {fits} students here, or add nodes.")
+                          hint=f"Make at most {fits} students here, add nodes, or share the CPU more than once "
+                               "(--cpu-overcommit F).")
     return plan
 
 
@@ -490,10 +498,11 @@ def check_token_seconds(seconds: int) -> int:
 
 
 def create(api: client.ApiClient, course: str, students: list[Student], *, out: Path, labs: Path,
-           token_seconds: int = DEFAULT_TOKEN_SECONDS, say: Any = print) -> list[Student]:
+           token_seconds: int = DEFAULT_TOKEN_SECONDS, cpu_overcommit: float = 1.0,
+           say: Any = print) -> list[Student]:
     """Make every student's namespace, rights, quota and kubeconfig; return the students with their kubeconfigs."""
     check_token_seconds(token_seconds)
-    plan = plan_quota(cluster_capacity(api), lab_needs(labs), len(students))
+    plan = plan_quota(cluster_capacity(api), lab_needs(labs), len(students), cpu_overcommit=cpu_overcommit)
     say(f"sizing {len(students)} students of course {course}:")
     for line in plan.lines:
         say(f"  {line}")
@@ -578,7 +587,7 @@ def cmd_classroom(args: Any) -> int:
     api = _admin_api(args)
     if args.action == "create":
         made = create(api, args.course, students, out=out, labs=_labs_folder(args.labs),
-                      token_seconds=args.token_seconds)
+                      token_seconds=args.token_seconds, cpu_overcommit=args.cpu_overcommit)
         print(f"✓ {len(made)} students of course {args.course}; hand each their kubeconfig from {out}/")
         return 0
     if args.action == "delete":
@@ -612,6 +621,8 @@ def add_parser(sub: Any) -> None:
     create_p.add_argument("--token-seconds", type=int, default=DEFAULT_TOKEN_SECONDS, metavar="S",
                           help=f"how long the students' tokens last (default {DEFAULT_TOKEN_SECONDS}; "
                                f"at least {MIN_TOKEN_SECONDS})")
+    create_p.add_argument("--cpu-overcommit", type=float, default=1.0, metavar="F",
+                          help="share F times the free CPU among the students' requests (default 1: no overcommit)")
     report_p = actions.add_parser("report", help="who solved what: a table, and --csv/--html files")
     report_p.add_argument("--csv", metavar="FILE", help="also write one CSV line per student and exercise")
     report_p.add_argument("--html", metavar="FILE", help="also write a static HTML page")

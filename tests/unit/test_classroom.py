@@ -37,7 +37,7 @@ def test_two_students_share_what_is_free():
     assert plan.quota()["requests.memory"] == plan.quota()["limits.memory"] == f"{plan.memory // MI}Mi"
     assert "limits.cpu" not in plan.quota()
     assert plan.quota()["services.nodeports"] == "0"
-    assert any("2000m - requested by running pods 300m = 1700m free; / 2 students = 850m" in line
+    assert any("(allocatable 2000m - requested by running pods 300m) = 1700m to share; / 2 students = 850m" in line
                for line in plan.lines)
 
 
@@ -45,7 +45,16 @@ def test_too_many_students_are_refused_with_how_many_fit():
     with pytest.raises(PodlabError) as refused:
         plan_quota(NODE, NEEDS, 4)  # 425m each: less than the 500m pod
     assert "4 students do not fit" in refused.value.message and "CPU" in refused.value.message
-    assert refused.value.hint == "Make at most 3 students here, or add nodes."
+    assert refused.value.hint.startswith("Make at most 3 students here")
+
+
+def test_cpu_overcommit_shares_the_free_cpu_more_than_once():
+    plan = plan_quota(NODE, NEEDS, 8, cpu_overcommit=3)  # 1700m x 3 = 5100m / 8 = 637m
+    assert (plan.cpu_m, plan.fits) == (637, 10)
+    assert plan.memory == 23 * GI // 8 // MI * MI  # memory is never overcommitted
+    assert "x overcommit 3" in plan.lines[0]
+    with pytest.raises(PodlabError):
+        plan_quota(NODE, NEEDS, 2, cpu_overcommit=0.5)
 
 
 def test_no_students_is_refused():
