@@ -1,17 +1,22 @@
-"""The book on kind, on our VMs: `python -m podlab.cluster.kindci [PYTEST ARGS…]` (`make test-kind`).
+"""The book on kind, on our VMs: `python -m podlab.cluster.kindci [PYTEST ARGS…]` (`make test-kind`,
+and the kind part of `make test`). `--prepare` only builds kind and the node image's own parts.
 
 1. starts podlab's own Docker engine (podlab.cluster.dockerd) and points the docker CLI at it;
 2. builds kind v0.33.0 and the node image (podlab.cluster.kindnode), both cached;
 3. `podlab up --provider kind` with PODLAB_KIND_NODE_IMAGE=build, then writes back the host
    sysctls the node's systemd changed;
-4. runs pytest (default: the notebooks under nbval and the exercise tests) against it, with
-   PODLAB_REQUIRE_CLUSTER=1 so that a cluster that cannot be reached fails, never skips;
-5. runs tests/live/test_kind_down.py, which brings the cluster down and checks that no kind
-   container, network or volume is left; then stops the engine and restores the host.
+4. runs pytest (default: the notebooks of KIND_CHAPTERS under nbval and the exercise tests)
+   against it, with PODLAB_REQUIRE_CLUSTER=1 so that a cluster that cannot be reached fails,
+   never skips;
+5. runs tests/live/test_kind_provider.py (`podlab doctor` with and without kind, the versions a
+   lab names) and tests/live/test_kind_down.py, which brings the cluster down and checks that no
+   kind container, network or volume is left; then stops the engine and restores the host.
 
-Each step's wall time is printed at the end. The local cluster is not touched; if both run on
-one machine, the kind run's `podlab up` records kind as the active cluster (~/.kube/podlab.json),
-so run this with a HOME of its own when others use the local cluster.
+Each step's wall time is printed at the end. The local cluster is not touched: the kind run keeps
+its kubeconfig and its active-cluster record apart (PODLAB_KUBECONFIG, default
+`<podlab cache>/kind/podlab.config`, so the record is `podlab.json` next to it), and KUBECONFIG is
+unset for it, so ~/.kube/podlab.config and ~/.kube/podlab.json stay the local cluster's. `make test`
+runs this after the local part; a step that cannot start fails the run, it is never skipped.
 """
 
 from __future__ import annotations
@@ -22,11 +27,20 @@ import sys
 import time
 from pathlib import Path
 
+from .. import paths
 from . import dockerd, kindnode
-from .kind import NODE_IMAGE_ENV
+from .kind import NODE_IMAGE_ENV, kind_dir
 
 ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_TESTS = ["book", "labs", "tests/live/test_exercises.py"]
+# The chapters and labs proven on kind; a new chapter joins the kind run when it has passed there.
+KIND_CHAPTERS = ("01", "02", "03", "04", "05")
+
+
+def default_tests() -> list[str]:
+    """The notebooks of KIND_CHAPTERS (book and labs) under nbval, and the exercise tests."""
+    notebooks = sorted(str(p.relative_to(ROOT)) for folder in ("book", "labs") for n in KIND_CHAPTERS
+                       for p in (ROOT / folder).glob(f"{n}-*.ipynb"))
+    return [*notebooks, "tests/live/test_exercises.py"]
 
 
 def timed(timings: list, what: str, fn):
@@ -37,11 +51,23 @@ def timed(timings: list, what: str, fn):
         timings.append((what, time.monotonic() - started))
 
 
+def prepare() -> int:
+    """`--prepare`: build kind and the node image's own parts only (no engine, no cluster)."""
+    for what, seconds in kindnode.prepare().items():
+        print(f"kindci --prepare: {what}: {seconds:.1f} s", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv == ["--prepare"]:
+        return prepare()
     timings: list[tuple[str, float]] = []
     env_before = dict(os.environ)
     status = 1
     try:
+        os.environ.pop("KUBECONFIG", None)
+        os.environ.setdefault("PODLAB_KUBECONFIG", str(kind_dir() / "podlab.config"))
+        print(f"kindci: kubeconfig {paths.kubeconfig_path()}", file=sys.stderr)
         os.environ.update(timed(timings, "start podlab's dockerd", dockerd.start))
         kind = timed(timings, "kind v0.33.0 (build or cache)", kindnode.kind_binary)
         os.environ["PATH"] = f"{kind.parent}:{os.environ['PATH']}"
@@ -54,12 +80,15 @@ def main(argv: list[str]) -> int:
             print(f"kindci: restored {name}: {found} -> {value}", file=sys.stderr)
         if up.returncode != 0:
             return up.returncode
-        env = {**os.environ, "PODLAB_REQUIRE_CLUSTER": "1"}
+        env = {**os.environ, "PODLAB_REQUIRE_CLUSTER": "1", "PODLAB_KIND_RUN": "1"}
         tests = timed(timings, "pytest on kind", lambda: subprocess.run(
-            [sys.executable, "-m", "pytest", *(argv or DEFAULT_TESTS)], cwd=ROOT, env=env))
-        down = timed(timings, "podlab down on kind (tests/live/test_kind_down.py)", lambda: subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=",
-             "tests/live/test_kind_down.py"], cwd=ROOT, env={**env, "PODLAB_KIND_DOWN_TEST": "1"}))
+            [sys.executable, "-m", "pytest", *(argv or default_tests())], cwd=ROOT, env=env))
+        # The provider as a reader meets it (doctor, versions), then `podlab down` and what it leaves.
+        down = timed(timings, "kind provider tests and podlab down (tests/live/test_kind_*.py)",
+                     lambda: subprocess.run(
+                         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-o", "addopts=", "-v",
+                          "tests/live/test_kind_provider.py", "tests/live/test_kind_down.py"],
+                         cwd=ROOT, env={**env, "PODLAB_KIND_DOWN_TEST": "1"}))
         status = tests.returncode or down.returncode
         return status
     finally:

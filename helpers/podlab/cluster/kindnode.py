@@ -164,6 +164,18 @@ def run(command: list[str], *, log: Path, what: str, cwd: Path | None = None, en
                           hint=f"Full log: {log}")
 
 
+def install_debootstrap(log: Path) -> None:
+    """Debian's debootstrap package (a fresh CI machine lacks it), with apt-get."""
+    if not shutil.which("apt-get"):
+        raise PodlabError("debootstrap is not installed and this machine has no apt-get.",
+                          hint="Install debootstrap (it builds the node image's root file system).")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    with step("installing debootstrap (apt-get)", log=log):
+        for command in (["apt-get", "update", "-q"],
+                        ["apt-get", "install", "-y", "-q", "--no-install-recommends", "debootstrap"]):
+            run(command, log=log, what=" ".join(command), env=env)
+
+
 def debootstrap_tar(log: Path) -> Path:
     """debootstrap --variant=minbase of trixie with kind's packages, as a tar (cached)."""
     key = hashlib.sha256(json.dumps([SUITE, MIRROR, PACKAGES]).encode()).hexdigest()[:12]
@@ -171,7 +183,7 @@ def debootstrap_tar(log: Path) -> Path:
     if tar.exists():
         return tar
     if not shutil.which("debootstrap"):
-        raise PodlabError("debootstrap is not installed.", hint="apt-get install --no-install-recommends debootstrap")
+        install_debootstrap(log)
     work = Path(tempfile.mkdtemp(prefix="podlab-debootstrap-", dir="/var/tmp"))
     try:
         with step(f"debootstrap {SUITE} with kind's base packages", log=log):
@@ -426,6 +438,23 @@ def inputs_key(kind_dir: Path, parts: dict, go: dict[str, Path], deb_tar: Path) 
 
 def image_ref(key: str) -> str:
     return f"{IMAGE_REPO}:{L.DEFAULT_KUBERNETES_VERSION}-{key}"
+
+
+def prepare() -> dict[str, float]:
+    """What the node image needs besides the local provider's builds (kind, its Go parts, debootstrap).
+
+    None of it depends on the local provider, so `make test` builds it beside `podlab up`'s
+    Kubernetes build; returns each part's wall time in seconds (near 0 when cached).
+    """
+    log = paths.cache_dir() / "logs" / "kind-node-image.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    timings = {}
+    for what, make in [("debootstrap", lambda: debootstrap_tar(log)), (f"kind {KIND_VERSION}", kind_binary),
+                       *((name, lambda name=name: build.build(go_recipe(name))) for name in GO_PARTS)]:
+        started = time.monotonic()
+        make()
+        timings[what] = time.monotonic() - started
+    return timings
 
 
 def build_archive() -> tuple[Path, str]:
