@@ -215,7 +215,7 @@ class KindProvider:
             with step(f"loading {agnhost} into the node"):
                 run(["kind", "load", "image-archive", str(agnhost), "--name", CLUSTER], hint=retry, timeout=600)
             return
-        # Upstream's test image (chapter 4's gRPC server) comes from registry.k8s.io: pull it now,
+        # Upstream's test image (chapter 5's gRPC server) comes from registry.k8s.io: pull it now,
         # so that the chapter does not wait for it; offline, the pod pulls it when it needs it.
         with step(f"pulling {AGNHOST_IMAGE} into the node"):
             pulled = run(["docker", "exec", f"{CLUSTER}-control-plane", "crictl", "pull", AGNHOST_IMAGE],
