@@ -175,3 +175,25 @@ def test_sweep_removes_a_gone_sessions_objects_and_keeps_a_live_sessions(live_cl
         holder.wait()
         remove_by_hand(live_cluster, live)
         remove_by_hand(live_cluster, gone)
+
+
+EXITS = """
+import sys, podlab
+lab = podlab.open_lab("t-own-exit")
+lab.apply(sys.argv[1])
+print(lab.namespace, flush=True)
+# no close: at exit the lab closes without waiting and hands the rest over to its reaper
+"""
+
+
+def test_a_close_that_does_not_wait_leaves_the_rest_to_the_reaper(live_cluster):
+    suffix = unique()
+    try:
+        exited = subprocess.run([sys.executable, "-c", EXITS, owned_manifest(suffix)], capture_output=True,
+                                text=True, timeout=120)
+        assert exited.returncode == 0, exited.stderr
+        lab_namespace = exited.stdout.splitlines()[-1]
+        wait_gone(live_cluster, suffix)
+        wait_until(None, lab_namespace, deleted, kind="Namespace", timeout=60, api=live_cluster)
+    finally:
+        remove_by_hand(live_cluster, suffix)
