@@ -127,3 +127,53 @@ def watch_versions(lab: Any, kind: str, name: str, *, seconds: float, namespace:
             if not versions or obj["metadata"]["resourceVersion"] != versions[-1]["metadata"]["resourceVersion"]:
                 versions.append(KubeObject(obj))
     return versions
+
+
+# ---------------------------------------------------------------- a node that falls silent
+
+SILENCED_BY = "podlab-silenced"
+LEASES = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
+# Long enough that KWOK never finds the taken Lease expired while a chapter watches.
+SILENCE_SECONDS = 3600
+
+
+def _own_node(lab: Any, node: str) -> None:
+    if not node.endswith(f"-{lab.session}"):
+        raise PodlabError(f"{node!r} is not one of this session's fake nodes.",
+                          hint="Pass the name fakenodes.add returned (it ends with the session's id).")
+
+
+def silence(lab: Any, node: str) -> KubeObject:
+    """Stop KWOK renewing this session's fake node's Lease, as if its kubelet died; returns the Lease.
+
+    KWOK v0.8.0 keeps renewing a node's Lease until the Node is deleted (taking its annotation
+    away does not stop it), and renews only a Lease it holds or one that expired. So the Lease
+    is given another holder with a duration of an hour, its renewTime left as KWOK last wrote
+    it: KWOK stops renewing and, no longer holding the Lease, stops acting on the node and its
+    pods. `revive` (also run when the lab closes) hands it back.
+    """
+    from ._api import request_json
+
+    _own_node(lab, node)
+    body = {"spec": {"holderIdentity": SILENCED_BY, "leaseDurationSeconds": SILENCE_SECONDS}}
+    lease = request_json(lab.api, "PATCH", f"{LEASES}/{node}", body=body,
+                         content_type="application/merge-patch+json")
+    lab.defer(lambda: revive(lab, node))
+    return KubeObject(lease)
+
+
+def revive(lab: Any, node: str) -> None:
+    """Hand a silenced node's Lease back to KWOK (it takes an expired Lease at its next renewal, within 10 s)."""
+    from kubernetes.client.exceptions import ApiException
+
+    from ._api import request_json
+
+    _own_node(lab, node)
+    try:
+        lease = request_json(lab.api, "GET", f"{LEASES}/{node}")
+        if lease["spec"].get("holderIdentity") == SILENCED_BY:
+            request_json(lab.api, "PATCH", f"{LEASES}/{node}", body={"spec": {"leaseDurationSeconds": 1}},
+                         content_type="application/merge-patch+json")
+    except ApiException as e:
+        if e.status != 404:  # the node (and its Lease with it) is gone: nothing to hand back
+            raise

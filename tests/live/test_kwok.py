@@ -104,3 +104,27 @@ def test_a_killed_sessions_fake_node_and_its_pod_are_removed(live_cluster, kwok_
     assert node_name.startswith("kwok-small-")
     wait_until(None, node_name, deleted, kind="Node", timeout=90, api=live_cluster)
     wait_until(None, namespace, deleted, kind="Namespace", timeout=90, api=live_cluster)
+
+
+def node_ready_status(node) -> str:
+    return next(c["status"] for c in node["status"]["conditions"] if c["type"] == "Ready")
+
+
+def test_a_silenced_fake_node_turns_unknown_and_revives(live_cluster, kwok_controller):
+    with open_lab("t-kwok-silent") as lab:
+        [node] = fakenodes.add(lab, BOOK / "fake-node-small.yaml")
+        name = node["metadata"]["name"]
+        taken = fakenodes.silence(lab, name)
+        assert taken["spec"]["holderIdentity"] == fakenodes.SILENCED_BY
+        unknown = satisfies(lambda n: node_ready_status(n) == "Unknown", "Ready=Unknown")
+        lab.wait(name, unknown, kind="Node", timeout=120)       # the grace period is 50 s by default
+        lease = request_json(live_cluster, "GET", f"{LEASES}/{name}")
+        assert lease["spec"]["renewTime"] == taken["spec"]["renewTime"], "nothing renewed the silenced Lease"
+        tainted = satisfies(lambda n: {("node.kubernetes.io/unreachable", "NoExecute")} <= {
+            (t["key"], t["effect"]) for t in n["spec"].get("taints") or []}, "tainted unreachable:NoExecute")
+        lab.wait(name, tainted, kind="Node", timeout=30)
+        fakenodes.revive(lab, name)
+        lab.wait(name, fakenodes.node_ready, kind="Node", timeout=60)
+        renewed = request_json(live_cluster, "GET", f"{LEASES}/{name}")
+        assert renewed["spec"]["holderIdentity"] != fakenodes.SILENCED_BY
+    wait_until(None, name, deleted, kind="Node", timeout=60, api=live_cluster)
