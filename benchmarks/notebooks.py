@@ -65,6 +65,12 @@ IMPOSED = {
                                    "liveness kill inside it); 7 s: exercise 2's starter sitting out its 6 s "
                                    "readiness bound plus a 1 s period; up to 14 s: exercise 3's liveness kill "
                                    "(the page goes at 5 s, then 3 failures 3 s apart)"),
+    "labs/06-the-control-plane.ipynb": (49.0, "the namespace controller's 5 s before it starts on the deleted "
+                                              "held namespace (exercise 4's diagnosis); exercise 4's starter "
+                                              "check sitting out its 30 s bound; exercise 5's Background and "
+                                              "Foreground pods' 3 s grace periods (their app ignores SIGTERM); "
+                                              "at close, up to 8 s until the namespace controller looks again "
+                                              "at the released held namespace (15 s / 2 + 1)"),
     "labs/01-downward-api.ipynb": (30.0, "exercise 6's stored starter check sits out its 30 s DNS "
                                          "bound (podlab's choice; upstream promises none)"),
 }

@@ -28,6 +28,7 @@ from podlab.conditions import WaitCondition, deleted, satisfies
 from podlab.errors import PodlabError, WaitTimeout
 from podlab.exercises import Exercise, apply_answer, compare_predictions, require_pod, require_predictions
 from podlab.manifests import load_manifests
+from podlab.objects import KubeObject
 from podlab.podstate import is_ready
 from podlab.quantities import parse_quantity
 
@@ -99,7 +100,7 @@ def _verify_ledger(lab, answer: str) -> None:
     lab.wait("ledger", _available(LEDGER_REPLICAS), kind="Deployment", api_version="apps/v1",
              timeout=READY_TIMEOUT)
     selected = [p for p in _list(lab, "/api/v1/namespaces/{namespace}/pods", _selector(wanted))
-                if not p["metadata"].get("deletionTimestamp") and is_ready(p)]
+                if not p["metadata"].get("deletionTimestamp") and is_ready(KubeObject(p, kind="Pod", api_version="v1"))]
     expect_equal("ready pods the Service ledger selects (app=ledger, tier=api)", len(selected), LEDGER_REPLICAS)
 
 
@@ -204,10 +205,14 @@ def _verify_workers(lab, answer: str) -> None:
                       kind="ReplicaSet", api_version="apps/v1", timeout=READY_TIMEOUT)
         failure = _replica_failure(rs)
         if failure is not None:
-            created = (rs.get("status") or {}).get("replicas") or 0
-            refused = [e for e in lab.events(name) if e.reason == "FailedCreate"]
-            said = refused[-1].message if refused else failure.get("message", "")
-            pods = _list(lab, "/api/v1/namespaces/{namespace}/pods", "app=worker")
+            refused = [e.message for e in lab.events(name) if e.reason == "FailedCreate"]
+            said = refused[-1] if refused else failure.get("message", "")
+            # The quota's own words, without the pod's generated name (or an event aggregator's prefix).
+            said = said[said.index("exceeded quota"):] if "exceeded quota" in said else said
+            # The pods a refused batch did create exist before the ReplicaSet reports the failure.
+            pods = [p for p in _list(lab, "/api/v1/namespaces/{namespace}/pods", "app=worker")
+                    if not p["metadata"].get("deletionTimestamp")]
+            created = len(pods)
             per_pod = ""
             if pods:
                 requests = _pod_cpu_requests(pods[0])
@@ -215,7 +220,8 @@ def _verify_workers(lab, answer: str) -> None:
                     f"{_millicores(v)} ({c})" for c, v in requests.items())
                     + f" = {_millicores(sum(requests.values()))} of CPU.")
             raise AssertionError(
-                f"✗ ReplicaSet {name} created {created} of {WORKERS} pods: FailedCreate: {said}.{per_pod} "
+                f"✗ the ReplicaSet of Deployment worker created {created} of {WORKERS} pods; its FailedCreate "
+                f"event: {said}.{per_pod} "
                 "A container that asks for nothing is given the LimitRange's default request at admission, "
                 "and the quota counts it")
         quota = lab.get("ResourceQuota", "team-budget")
