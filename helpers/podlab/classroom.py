@@ -506,6 +506,12 @@ def create(api: client.ApiClient, course: str, students: list[Student], *, out: 
     say(f"sizing {len(students)} students of course {course}:")
     for line in plan.lines:
         say(f"  {line}")
+    others = sorted({(ns["metadata"].get("labels") or {}).get(COURSE_LABEL, "") for ns in request_json(
+        api, "GET", "/api/v1/namespaces", query=[("labelSelector", f"{MANAGED_BY}={MADE_BY},{COURSE_LABEL}!={course}")]
+    ).get("items") or []})
+    if others:
+        say(f"  note: course(s) {', '.join(others)} also have students here; their quotas are not subtracted, "
+            "only what their pods request now")
     server = api.configuration.host
     out.mkdir(parents=True, exist_ok=True)
     os.chmod(out, 0o700)

@@ -41,8 +41,9 @@ def pod(name: str, **spec_extra) -> dict:
             "spec": {"terminationGracePeriodSeconds": 0, "containers": [container], **spec_extra}}
 
 
-def snapshot(api) -> dict[str, set[str]]:
-    """Namespaces, roles, bindings and ServiceAccounts now, without other lab sessions' namespaces (they come and go)."""
+def snapshot(api, course: str) -> dict[str, set[str]]:
+    """Namespaces, roles, bindings and ServiceAccounts now, and (as "sessions") the namespaces of lab sessions
+    and of other courses, which come and go beside this test."""
     paths = {"namespaces": "/api/v1/namespaces", "serviceaccounts": "/api/v1/serviceaccounts",
              "roles": "/apis/rbac.authorization.k8s.io/v1/roles",
              "rolebindings": "/apis/rbac.authorization.k8s.io/v1/rolebindings",
@@ -52,6 +53,9 @@ def snapshot(api) -> dict[str, set[str]]:
                     for o in request_json(api, "GET", path).get("items") or []} for kind, path in paths.items()}
     sessions = {o["metadata"]["name"] for o in request_json(
         api, "GET", "/api/v1/namespaces", query=[("labelSelector", "app.kubernetes.io/managed-by=podlab")])["items"]}
+    sessions |= {o["metadata"]["name"] for o in request_json(
+        api, "GET", "/api/v1/namespaces", query=[("labelSelector", f"app.kubernetes.io/managed-by=podlab-classroom,"
+                                                                    f"podlab.dev/classroom!={course}")])["items"]}
     return {"sessions": sessions, **{kind: {f"{ns}/{name}" for ns, name in items} for kind, items in found.items()}}
 
 
@@ -66,7 +70,7 @@ def course(live_cluster, tmp_path_factory):
     """A course of two students; deleted at the end, whatever happened."""
     name = "t-cls-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
     out = tmp_path_factory.mktemp("kubeconfigs")
-    before = snapshot(live_cluster)
+    before = snapshot(live_cluster, name)
     students = []
     try:
         students = classroom.create(live_cluster, name, classroom.roster(name, students=2), out=out, labs=LABS,
@@ -216,6 +220,28 @@ def test_report_shows_each_student_after_progress_is_recorded(live_cluster, cour
     assert "&lt;no limit&gt;" in page and "<no limit>" not in page
 
 
+def test_create_again_keeps_the_namespaces_and_issues_new_tokens(live_cluster, course):
+    uids = {ns["metadata"]["name"]: ns["metadata"]["uid"] for ns in classroom.course_namespaces(live_cluster, course["name"])}
+    old = {s.slug: s.kubeconfig.read_text() for s in course["students"]}
+    again = classroom.create(live_cluster, course["name"], classroom.roster(course["name"], students=2),
+                             out=course["out"], labs=LABS, token_seconds=TOKEN_SECONDS, cpu_overcommit=2)
+    assert {ns["metadata"]["name"]: ns["metadata"]["uid"]
+            for ns in classroom.course_namespaces(live_cluster, course["name"])} == uids
+    assert all(s.kubeconfig.read_text() != old[s.slug] for s in again)
+    assert send_request(connect(again[0].kubeconfig), "GET", f"/api/v1/namespaces/{again[0].namespace}/pods").status == 200
+
+
+def test_create_leaves_a_namespace_it_did_not_make_alone(live_cluster, tmp_path):
+    before = request_json(live_cluster, "GET", "/api/v1/namespaces/kube-system")["metadata"]
+    roster_file = tmp_path / "roster.txt"
+    roster_file.write_text("system\n")
+    with pytest.raises(classroom.PodlabError, match="kube-system exists and was not made by `podlab classroom`"):
+        classroom.create(live_cluster, "kube", classroom.roster("kube", roster_file=roster_file), out=tmp_path / "kc",
+                         labs=LABS, cpu_overcommit=4)
+    after = request_json(live_cluster, "GET", "/api/v1/namespaces/kube-system")["metadata"]
+    assert after["resourceVersion"] == before["resourceVersion"]
+
+
 def test_a_token_of_a_deleted_and_recreated_service_account_is_refused(live_cluster, course):
     """The expired-token case without waiting ten minutes: the token names its ServiceAccount's uid,
     so a ServiceAccount of the same name made anew does not accept it (401), and a new token works."""
@@ -269,7 +295,7 @@ def test_an_expired_token_is_refused(course):
 def test_delete_leaves_the_cluster_as_it_was(live_cluster, course, capsys):
     assert main(["classroom", "delete", "--course", course["name"], "--out", str(course["out"])]) == 0
     print(capsys.readouterr().out)
-    after = snapshot(live_cluster)
+    after = snapshot(live_cluster, course["name"])
     sessions = course["before"]["sessions"] | after["sessions"]
     before, now = without_sessions(course["before"], sessions), without_sessions(after, sessions)
     differences = {kind: {"added": sorted(now[kind] - before[kind]), "removed": sorted(before[kind] - now[kind])}
