@@ -441,7 +441,7 @@ def _verify_release(lab, answer) -> None:
                    "only through /finalize). Patching the namespace changes nothing that holds it.")
         raise AssertionError(f"✗ namespace {name} is still Terminating {RELEASE_TIMEOUT:.0f} s after your patch; "
                              f"the namespace controller says: {said}.{why}") from None
-    expect_true(f"namespace {name} is gone", True)
+    expect_equal(f"GET namespace {name}: HTTP status", lab.request("GET", f"/api/v1/namespaces/{name}").status, 404)
 
 
 RELEASE_NAMESPACE = Exercise(
