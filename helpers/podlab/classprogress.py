@@ -14,6 +14,7 @@ import csv
 import html
 import io
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from ._api import api_error, request_json
 from .checks import PASSED, Check
 
 PROGRESS_CONFIGMAP = "podlab-progress"
-CONFLICT_RETRIES = 5
+CONFLICT_DEADLINE = 30.0  # seconds a record may spend losing write races before it gives up
 
 
 @dataclass(frozen=True)
@@ -80,37 +81,46 @@ class ConfigMapProgress:
         return f"/api/v1/namespaces/{self.namespace}/configmaps/{PROGRESS_CONFIGMAP}"
 
     def record(self, check: Check) -> None:
-        """Add the check to its exercise's key (read, then write with the resourceVersion read; retried on conflict)."""
+        """Add the check to its exercise's key: read, then write with the resourceVersion read.
+
+        A write that lost a race (409: another notebook of the student wrote meanwhile) reads
+        again after a jittered, growing pause, until CONFLICT_DEADLINE seconds have passed.
+        """
         if not check.source.startswith("exercise "):
             return
         key = check.source.removeprefix("exercise ")
-        conflict: ApiException | None = None
-        for _ in range(CONFLICT_RETRIES):
+        deadline, attempt = time.monotonic() + CONFLICT_DEADLINE, 0
+        while True:
             try:
-                current = request_json(self.api, "GET", self.path)
-            except ApiException as e:
-                if e.status != 404:
-                    raise api_error(e, f"reading configmap/{PROGRESS_CONFIGMAP}") from None
-                current = None
-            data = dict((current or {}).get("data") or {})
-            previous = parse_record(key, data[key]) if key in data else None
-            data[key] = json.dumps(updated(previous, check, self.kubernetes_version()).__dict__, ensure_ascii=False)
-            body: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "data": data,
-                                    "metadata": {"name": PROGRESS_CONFIGMAP,
-                                                 "labels": {"app.kubernetes.io/managed-by": "podlab"}}}
-            try:
-                if current is None:
-                    request_json(self.api, "POST", f"/api/v1/namespaces/{self.namespace}/configmaps", body=body)
-                else:
-                    body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-                    request_json(self.api, "PUT", self.path, body=body)
+                self._write(key, check)
                 return
             except ApiException as e:
                 if e.status != 409:  # 409: written meanwhile (or created meanwhile): read again
                     raise api_error(e, f"writing configmap/{PROGRESS_CONFIGMAP}") from None
-                conflict = e
-        assert conflict is not None
-        raise api_error(conflict, f"writing configmap/{PROGRESS_CONFIGMAP} ({CONFLICT_RETRIES} conflicts in a row)")
+                attempt += 1
+                if time.monotonic() > deadline:
+                    raise api_error(e, f"writing configmap/{PROGRESS_CONFIGMAP} ({attempt} conflicts in "
+                                       f"{CONFLICT_DEADLINE:.0f} s)") from None
+                time.sleep(random.uniform(0, min(1.0, 0.02 * 2 ** attempt)))
+
+    def _write(self, key: str, check: Check) -> None:
+        try:
+            current = request_json(self.api, "GET", self.path)
+        except ApiException as e:
+            if e.status != 404:
+                raise api_error(e, f"reading configmap/{PROGRESS_CONFIGMAP}") from None
+            current = None
+        data = dict((current or {}).get("data") or {})
+        previous = parse_record(key, data[key]) if key in data else None
+        data[key] = json.dumps(updated(previous, check, self.kubernetes_version()).__dict__, ensure_ascii=False)
+        body: dict[str, Any] = {"apiVersion": "v1", "kind": "ConfigMap", "data": data,
+                                "metadata": {"name": PROGRESS_CONFIGMAP,
+                                             "labels": {"app.kubernetes.io/managed-by": "podlab"}}}
+        if current is None:
+            request_json(self.api, "POST", f"/api/v1/namespaces/{self.namespace}/configmaps", body=body)
+        else:
+            body["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
+            request_json(self.api, "PUT", self.path, body=body)
 
 
 @dataclass

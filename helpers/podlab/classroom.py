@@ -226,7 +226,7 @@ def plan_quota(capacity: Capacity, needs: LabNeeds, students: int, *, cpu_overco
         f"{max(capacity.largest_node_cpu_m, needs.limit_cpu_m)}m per container (one node's CPU)",
         f"the labs' largest pod ({needs.largest}) requests {needs.pod_cpu_m}m CPU and "
         f"{needs.pod_memory // MI}Mi; a student needs up to {needs.pods} pods at once: "
-        f"at most {fits} students fit",
+        f"at most {fits} student{'s' if fits != 1 else ''} fit{'s' if fits == 1 else ''}",
     ]
     plan = QuotaPlan(students, cpu, memory, pods, max(capacity.largest_node_cpu_m, needs.limit_cpu_m),
                      memory, fits, lines)
@@ -236,7 +236,7 @@ def plan_quota(capacity: Capacity, needs: LabNeeds, students: int, *, cpu_overco
     if short:
         raise PodlabError("\n".join(lines) + f"\n{students} students do not fit: each would get too little "
                           f"{' and '.join(short)}.",
-                          hint=f"Make at most {fits} students here, add nodes, or share the CPU more than once "
+                          hint=f"Make at most {fits} student{'s' if fits != 1 else ''} here, add nodes, or share the CPU more than once "
                                "(--cpu-overcommit F).")
     return plan
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from podlab import classroom
+from podlab import classprogress, classroom
 from podlab._api import request_json, send_request
 from podlab.checks import FAILED, PASSED, Check
 from podlab.classprogress import PROGRESS_CONFIGMAP, ConfigMapProgress
@@ -73,8 +73,10 @@ def course(live_cluster, tmp_path_factory):
     before = snapshot(live_cluster, name)
     students = []
     try:
+        # Other tests' pods beside this one request CPU too: overcommit, so that the sizing (unit-tested)
+        # does not refuse the course when the shared machine is busy.
         students = classroom.create(live_cluster, name, classroom.roster(name, students=2), out=out, labs=LABS,
-                                    token_seconds=TOKEN_SECONDS)
+                                    token_seconds=TOKEN_SECONDS, cpu_overcommit=8)
         yield {"name": name, "out": out, "before": before, "students": students}
     finally:
         classroom.delete(live_cluster, name, out=out)
@@ -240,6 +242,23 @@ def test_create_leaves_a_namespace_it_did_not_make_alone(live_cluster, tmp_path)
                          labs=LABS, cpu_overcommit=4)
     after = request_json(live_cluster, "GET", "/api/v1/namespaces/kube-system")["metadata"]
     assert after["resourceVersion"] == before["resourceVersion"]
+
+
+def test_concurrent_recorders_lose_no_attempt(course):
+    """Two notebooks of one student write the same ConfigMap: each write carries the resourceVersion
+    it read, and a conflict (409) reads again, so no attempt is lost."""
+    from concurrent.futures import ThreadPoolExecutor
+    second = course["students"][1]
+    api = student_api(course, 1)
+    recorder = ConfigMapProgress(second.namespace, api)
+    checks = [Check("c", PASSED if i % 2 else FAILED, source=f"exercise 02-ex{i % 4}") for i in range(16)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(recorder.record, checks))
+    stored = request_json(api, "GET", f"/api/v1/namespaces/{second.namespace}/configmaps/{PROGRESS_CONFIGMAP}")
+    records = {key: classprogress.parse_record(key, value) for key, value in stored["data"].items()}
+    assert sorted(records) == [f"02-ex{i}" for i in range(4)]
+    assert sum(r.attempts for r in records.values()) == 16
+    request_json(api, "DELETE", f"/api/v1/namespaces/{second.namespace}/configmaps/{PROGRESS_CONFIGMAP}")
 
 
 def test_a_token_of_a_deleted_and_recreated_service_account_is_refused(live_cluster, course):
