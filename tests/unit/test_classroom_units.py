@@ -280,3 +280,31 @@ def test_create_refuses_bad_input_before_asking_the_cluster(argv, says, capsys, 
     monkeypatch.setattr("podlab.classroom._admin_api", lambda args: pytest.fail("the cluster was asked"))
     assert main(["classroom", "create", *argv]) == 2
     assert says in capsys.readouterr().err
+
+
+def test_recorder_reads_again_after_a_conflict_and_skips_checks_that_are_not_exercises(monkeypatch):
+    from kubernetes.client.exceptions import ApiException
+
+    from podlab import classprogress
+    stored = {"metadata": {"resourceVersion": "1"}, "data": {}}
+    calls = []
+
+    def fake(api, method, path, body=None, **kw):
+        calls.append(method)
+        if method == "GET":
+            return stored
+        if method == "PUT" and calls.count("PUT") == 1:
+            stored["metadata"] = {"resourceVersion": "2"}  # another notebook wrote meanwhile
+            raise ApiException(status=409, reason="Conflict")
+        assert body["metadata"]["resourceVersion"] == stored["metadata"]["resourceVersion"]
+        stored["data"] = body["data"]
+        return body
+
+    monkeypatch.setattr(classprogress, "request_json", fake)
+    monkeypatch.setattr(classprogress.time, "sleep", lambda seconds: None)
+    recorder = classprogress.ConfigMapProgress("c1-ada", None, kubernetes_version=lambda: "v1.37.2")
+    recorder.record(Check("a claim", PASSED, source="expect_equal"))
+    assert calls == []
+    recorder.record(Check("labels", PASSED, source="exercise 01-a", at=5.0))
+    assert calls == ["GET", "PUT", "GET", "PUT"]
+    assert parse_record("01-a", stored["data"]["01-a"]) == ExerciseRecord("01-a", PASSED, 5.0, "v1.37.2", solved_at=5.0)
