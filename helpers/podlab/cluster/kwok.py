@@ -20,8 +20,11 @@ with the lab.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +242,20 @@ def _provide_image(provider: str | None) -> str:
 
 # ---------------------------------------------------------------- install
 
+@contextlib.contextmanager
+def _status(name: str) -> Iterator[None]:
+    """A progress line on a terminal; in a notebook a live status that leaves no output behind."""
+    from ..livestatus import LiveStatus, in_kernel
+
+    if not in_kernel():
+        with step(name):
+            yield
+        return
+    # The build's own progress lines (timings) would be stored in the notebook: keep them out.
+    with LiveStatus(name), contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
 def _apply(api: client.ApiClient, objects: list[dict[str, Any]]) -> None:
     from .. import manifests
     manifests.apply(NAMESPACE, copy.deepcopy(objects), api=api)
@@ -257,11 +274,11 @@ def ensure(api: client.ApiClient | None = None, *, provider: str | None = None,
 
     api = api or connect()
     provider = provider or clusters.active_provider_name()
-    source = module_dir()
-    how = _provide_image(provider)
-    controller = controller_manifests(source)
-    crds = [o for o in controller if o["kind"] == "CustomResourceDefinition"]
-    with step(f"installing KWOK {VERSION} (controller in {NAMESPACE}, CRDs, RBAC, Stages)"):
+    with _status(f"installing KWOK {VERSION} (controller in {NAMESPACE}, CRDs, RBAC, Stages)"):
+        source = module_dir()
+        how = _provide_image(provider)
+        controller = controller_manifests(source)
+        crds = [o for o in controller if o["kind"] == "CustomResourceDefinition"]
         _apply(api, crds)
         established = satisfies(lambda crd: any(c.get("type") == "Established" and c.get("status") == "True"
                                                 for c in ((crd or {}).get("status") or {}).get("conditions") or []),
