@@ -28,7 +28,7 @@ lab: up
 	cd book && ../$(BIN)/jupyter lab --ip=127.0.0.1 $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) ../
 
 test: up
-	PODLAB_REQUIRE_CLUSTER=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	PODLAB_REQUIRE_CLUSTER=1 $(BIN)/python scripts/run_tests.py $(PYTEST_ARGS)
 
 site: $(STAMP)
 	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --path-output .
