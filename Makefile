@@ -8,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.podlab-installed
 PYTEST_ARGS ?=
+KIND_PYTEST_ARGS ?=
 
 .PHONY: lab test site up down clean doctor bench host-deps notebooks test-kind
 
@@ -52,6 +53,7 @@ clean:
 	$(BIN)/podlab clean
 
 # The notebooks and exercise tests on kind, on our VMs: podlab's own Docker engine, kind v0.33.0
-# and the node image built offline (helpers/podlab/cluster/kindci.py). Not part of `make test`.
+# and the node image built offline (helpers/podlab/cluster/kindci.py). Not part of `make test` yet
+# (KIND_PYTEST_ARGS picks other tests).
 test-kind: $(STAMP) host-deps
-	$(BIN)/python -m podlab.cluster.kindci $(PYTEST_ARGS)
+	$(BIN)/python -m podlab.cluster.kindci $(KIND_PYTEST_ARGS)
