@@ -26,6 +26,8 @@ from kubernetes.client.exceptions import ApiException
 from ._api import api_error, request_json
 from .checks import PASSED, Check
 
+STUDENT_NAME = "podlab.dev/student-name"  # a student namespace's annotation: the name as the roster gives it
+
 PROGRESS_CONFIGMAP = "podlab-progress"
 CONFLICT_DEADLINE = 30.0  # seconds a record may spend losing write races before it gives up
 
@@ -140,7 +142,6 @@ class StudentProgress:
 
 def read_course(api: client.ApiClient, namespaces: list[dict[str, Any]]) -> list[StudentProgress]:
     """Each student namespace's progress ConfigMap (none yet: no records), sorted by student."""
-    from .classroom import STUDENT_NAME
     rows = []
     for ns in namespaces:
         meta = ns["metadata"]

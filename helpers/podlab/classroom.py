@@ -31,6 +31,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from ._api import api_error, request_json
+from .classprogress import STUDENT_NAME
 from .conditions import deleted, exists
 from .errors import PodlabError
 from .quantities import parse_quantity
@@ -40,7 +41,6 @@ MANAGED_BY = "app.kubernetes.io/managed-by"
 MADE_BY = "podlab-classroom"
 COURSE_LABEL = "podlab.dev/classroom"
 STUDENT_LABEL = "podlab.dev/student"
-STUDENT_NAME = "podlab.dev/student-name"  # annotation: the name as the roster gives it
 SERVICE_ACCOUNT = "student"
 ROLE = "podlab-student"
 PSA_LEVEL = "baseline"
