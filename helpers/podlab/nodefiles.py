@@ -81,10 +81,18 @@ def _node(api: client.ApiClient, name: str | None) -> client.V1Node:
         nodes = core.list_node().items
     except ApiException as e:
         raise api_error(e, "finding the node") from None
+    nodes = [n for n in nodes if not _simulated(n)]  # another session's KWOK nodes have no files
     if len(nodes) != 1:
         raise PodlabError(f"The cluster has {len(nodes)} nodes: say which one with node=….",
                           hint="The pod's spec.nodeName tells where it ran.")
     return nodes[0]
+
+
+def _simulated(node: client.V1Node) -> bool:
+    """Whether the node is simulated (KWOK's annotation, or podlab's fake-node taint): no kubelet, no files."""
+    annotations = node.metadata.annotations or {}
+    taints = (node.spec.taints if node.spec else None) or []
+    return "kwok.x-k8s.io/node" in annotations or any(t.key == "podlab.dev/fake-node" for t in taints)
 
 
 def _is_this_machine(node: client.V1Node) -> bool:
