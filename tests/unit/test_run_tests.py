@@ -24,7 +24,11 @@ def run_tests(monkeypatch):
 def test_tests_serial_then_notebooks_one_file_per_worker(run_tests):
     module, calls, _ = run_tests
     assert module.main(["-x"]) == 0
-    assert calls == [["tests/unit", "tests/live", "tests/site", "-x"], ["-n", "3", "--dist", "loadfile", "book", "labs", "-x"]]
+    alone = [f"--deselect={n}" for n in module.ALONE]
+    assert calls == [["tests/unit", "tests/live", "tests/site", "-x"],
+                     ["-n", "3", "--dist", "loadfile", *alone, "book", "labs", "-x"],
+                     [*module.ALONE, "-x"]]
+    assert all((SCRIPT.parents[1] / n).is_file() for n in module.ALONE)
 
 
 def test_given_paths_run_once_as_given(run_tests):
@@ -35,9 +39,11 @@ def test_given_paths_run_once_as_given(run_tests):
 
 def test_a_failure_in_either_run_fails_and_no_tests_in_one_is_fine(run_tests):
     module, calls, codes = run_tests
-    codes += [0, 1]
+    codes += [0, 1, 0]
     assert module.main([]) == 1
-    codes += [5, 0]
+    codes += [0, 0, 1]
+    assert module.main([]) == 1
+    codes += [5, 0, 5]
     assert module.main(["-k", "notebook"]) == 0
-    codes += [5, 5]
+    codes += [5, 5, 5]
     assert module.main(["-k", "nothing"]) == 5
