@@ -28,10 +28,10 @@ NO_TESTS = 5  # pytest's exit status when it collected nothing
 
 # Notebooks that assert timing bounds tight enough that two other notebooks' CPU beside them can
 # push a measurement over (seen: chapter 4's 4.03 s against <= 4 s, lab 5's predicted liveness
-# kill), or that add nodes other notebooks would see (chapter 7's KWOK nodes): they run one at a
-# time after the others.
+# kill), or that add nodes other notebooks would see (chapter 7's KWOK nodes, once it joins the
+# book): they run one at a time after the others.
 ALONE = ["book/03-lifecycle-hooks.ipynb", "book/04-stopping-and-starting.ipynb", "book/05-probes.ipynb",
-         "book/07-nodes-and-scheduling.ipynb", "labs/03-lifecycle-hooks.ipynb", "labs/05-probes.ipynb"]
+         "labs/03-lifecycle-hooks.ipynb", "labs/05-probes.ipynb"]
 
 
 def _pytest(*args: str) -> int:
