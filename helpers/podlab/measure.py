@@ -49,7 +49,7 @@ class Measurement:
     title: str
     question: str                     # what was predicted, e.g. "when the kubelet kills the container"
     setup_text: str
-    window: Window | None             # the rules' window (REACTION included), None: it never happens
+    window: Window | None             # where the measurement must fall (the rules, widened), None: never
     prediction: float | None
     measured_from: str                # the timeline's moment names the measurement spans
     measured_to: str
@@ -57,6 +57,7 @@ class Measurement:
     manifest: dict[str, Any]
     rule: str = ""
     lines: list[str] = field(default_factory=list)
+    allowance: str = f"the rules, plus podlab's {REACTION:g} s for the kubelet to act"
 
     @property
     def measured(self) -> float:
@@ -70,7 +71,7 @@ class Measurement:
         if self.rule:
             print(f"  the kubelet's rules: {self.rule}")
         print(f"  {self.question}: within {self.window.text() if self.window else 'never'}"
-              f" (the rules, plus podlab's {REACTION:g} s for the kubelet to act)")
+              f" ({self.allowance})")
         if self.prediction is None:
             print("  your prediction: none")
         elif self.window is not None and self.prediction in self.window:
@@ -130,7 +131,7 @@ def measure_probe(lab: Lab, setup: ProbeSetup, *, prediction: float | None = Non
     if timing.acts is None:
         raise ValueError(f"with these values the kubelet never acts ({setup.describe()}): the pod is "
                          "never Ready before its check fails. Give the check longer before it fails.")
-    window = timing.acts.widened(REACTION)
+    window = timing.bound
     manifest = probe_manifest(setup, name)
     lab.delete(name)
     timeline = lab.timeline(name)
@@ -147,7 +148,7 @@ def measure_probe(lab: Lab, setup: ProbeSetup, *, prediction: float | None = Non
     lab.delete(name)
     timeline.stop()
     result = Measurement(f"{setup.kind} probe timing", timing.question, setup.describe(), window, prediction,
-                         "start", target, timeline, manifest, rule=_probe_rule(timing))
+                         "start", target, timeline, manifest, rule=_probe_rule(timing), allowance=timing.allowance)
     result.lines = _probe_claims(timeline, timing, window, target)
     return result
 

@@ -32,7 +32,13 @@ SIGTERM handler ignores the signal (the kernel drops it), so it dies by SIGKILL.
 
 Neither rule says how quickly the kubelet notices a deletion or a probe result and starts to
 act; on a lab node that takes well under a second. REACTION is the allowance podlab adds to
-every latest moment; it is podlab's choice, not a Kubernetes promise.
+every latest moment; it is podlab's choice, not a Kubernetes promise. The probe rule above
+also takes a probe's answer at its tick. A real probe reaches the app a moment later (an exec
+has to start, a request has to be served), at most timeoutSeconds later, or it has failed by
+timeout. So a probe sent just before the check fails can already see it fail:
+ProbeTiming.bound, the window a measurement must fall in, starts timeoutSeconds before the
+rules' earliest moment. (Lab 5 measured a kill 0.2 s before the rules' earliest on a loaded
+node: a GET sent at a tick before the page went away, served after it.)
 """
 
 from __future__ import annotations
@@ -118,6 +124,19 @@ class ProbeTiming:
         """What a reader predicts for this setup."""
         return ("when the kubelet kills the container" if self.setup.kind == "liveness"
                 else "when the pod's Ready condition turns False")
+
+    @property
+    def bound(self) -> Window | None:
+        """Where a measurement of `acts` must fall: timeoutSeconds earlier (a probe in flight), REACTION later."""
+        if self.acts is None:
+            return None
+        return Window(max(self.acts.earliest - self.setup.timeout, 0.0), self.acts.latest + REACTION)
+
+    @property
+    def allowance(self) -> str:
+        """How `bound` widens the rules' window, in words."""
+        return (f"the rules, from {self.setup.timeout} s earlier for a probe already in flight, "
+                f"plus podlab's {REACTION:g} s for the kubelet to act")
 
 
 def probe_timing(setup: ProbeSetup) -> ProbeTiming:

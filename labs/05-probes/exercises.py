@@ -28,7 +28,6 @@ from podlab import (Exercise, WaitTimeout, expect_equal, expect_true, is_ready, 
 from podlab.timing import ProbeSetup, probe_timing
 from podlab.exercises import apply_answer, compare_predictions, require_container, require_pod, require_predictions
 from podlab.manifests import load_manifests
-from podlab.predict import REACTION
 
 HERE = Path(__file__).resolve().parent
 
@@ -273,8 +272,9 @@ def _verify_predict_liveness(lab, predictions) -> None:
     if predictions["earliest"] > predictions["latest"]:
         raise AssertionError("✗ earliest is later than latest: a window runs from the earlier moment to the later")
     setup = predict_setup()
-    rules = probe_timing(setup).acts
-    assert rules is not None, "a liveness check that fails for good is always acted on"
+    timing = probe_timing(setup)
+    rules, bound = timing.acts, timing.bound
+    assert rules is not None and bound is not None, "a liveness check that fails for good is always acted on"
     # Observe: run the pod and measure, on the container's own marks (microseconds), from its start
     # to the SIGTERM the kubelet's kill delivers to its trap.
     lab.delete(PREDICT_POD, grace_period=1)  # a clean start: no pod of an earlier attempt
@@ -286,11 +286,12 @@ def _verify_predict_liveness(lab, predictions) -> None:
     timeline.stop()
     expect_true("the kubelet's Killing event names the liveness probe", "failed liveness probe" in killing.message)
     timeline.expect_order("start", "check-fails", "SIGTERM")
-    # The bound: the rules' window, plus podlab's allowance for the kubelet to act on the result
-    # (sync the pod, ask the runtime to stop the container, the signal reaching the trap).
-    # (The rules' ends to a tenth of a second: probe_timing samples the ticks' phases, so its ends
-    # lie a few milliseconds off the true ones.)
-    timeline.expect_between("start", "SIGTERM", round(rules.earliest, 1), round(rules.latest, 1) + REACTION)
+    # The bound (ProbeTiming.bound): the rules' window, from timeoutSeconds earlier (a GET sent at a
+    # tick just before the page went away can be served after it, and fail), plus podlab's allowance
+    # for the kubelet to act on the result (sync the pod, stop the container, the signal reaching the
+    # trap). (Ends to a tenth of a second: probe_timing samples the ticks' phases, so its ends lie a
+    # few milliseconds off the true ones.)
+    timeline.expect_between("start", "SIGTERM", round(bound.earliest, 1), round(bound.latest, 1))
     compare_predictions([
         (f"{key} kill (the kubelet's rules)", predictions[key], value,
          abs(predictions[key] - value) <= TOLERANCE)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from podlab.measure import probe_manifest, termination_manifest
-from podlab.predict import (MINIMUM_GRACE_PERIOD, ProbeSetup, TerminationSetup, Window, probe_timing,
+from podlab.predict import (MINIMUM_GRACE_PERIOD, REACTION, ProbeSetup, TerminationSetup, Window, probe_timing,
                             termination_outcome)
 from podlab.widgets import WIDGET_VIEW, probe_widget, termination_widget
 
@@ -145,3 +145,17 @@ def test_the_delete_is_timed_so_the_earliest_end_falls_just_before_a_whole_secon
         wait = _phase_delay(earliest, now)
         assert 0 <= wait < 1
         assert (now + wait + earliest) % 1 == pytest.approx(PHASE)
+
+
+def test_bound_starts_a_timeout_early_for_a_probe_in_flight_and_allows_the_reaction_late():
+    # lab 5's pod: the page goes at 5 s; GET every 3 s, timeout 2 s, 3 failures kill
+    timing = probe_timing(ProbeSetup(period=3, timeout=2, failure_threshold=3, fails_after=5))
+    assert (round(timing.acts.earliest, 1), round(timing.acts.latest, 1)) == (11, 14)
+    assert timing.bound.earliest == timing.acts.earliest - 2
+    assert timing.bound.latest == timing.acts.latest + REACTION
+    assert "2 s earlier" in timing.allowance
+
+
+def test_bound_never_starts_before_the_container():
+    timing = probe_timing(ProbeSetup(period=1, timeout=5, failure_threshold=1, fails_after=0))
+    assert timing.bound.earliest == 0.0
