@@ -11,7 +11,9 @@ loader here refuses them with their line number.
 from __future__ import annotations
 
 import copy
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Union
 from collections.abc import Mapping, Sequence
@@ -90,15 +92,45 @@ def is_manifest_path(source: object) -> bool:
             and source.strip().lower().endswith(_FILE_SUFFIXES))
 
 
-def manifest_listing(path: "str | os.PathLike[str]", namespace: str) -> str:
-    """A manifest file as a reader should see it: the kubectl command that applies it, then the file."""
+def manifest_listing(path: "str | os.PathLike[str]", namespace: str, *, post_to: str | None = None) -> str:
+    """A manifest file as a reader should see it: the kubectl command that sends it, then the file.
+
+    post_to names the API path a cell POSTs the file to instead of applying it (Lab.request):
+    a file of JSON goes as it is (`kubectl create --raw`); a YAML file's objects are created
+    (`kubectl create -n`) in the namespace of a collection path of their kind.
+    """
     file = Path(path)
     try:
         text = file.read_text()
     except FileNotFoundError:
         raise PodlabError(f"No manifest file at {file}.",
                           hint="Paths are relative to the notebook's folder.") from None
-    return f"$ kubectl apply --server-side -n {namespace} -f {file.as_posix()}\n\n{text.rstrip()}\n"
+    if post_to is None:
+        command = f"kubectl apply --server-side -n {namespace} -f {file.as_posix()}"
+    else:
+        command = _post_command(file, text, post_to)
+    return f"$ {command}\n\n{text.rstrip()}\n"
+
+
+_COLLECTION = re.compile(r"^/api(?:s/[^/]+)?/v[^/]+/namespaces/(?P<namespace>[^/]+)/(?P<resource>[a-z0-9]+)$")
+
+
+def _post_command(file: Path, text: str, post_to: str) -> str:
+    """The kubectl command that POSTs file to post_to as Lab.request does."""
+    try:
+        json.loads(text)
+    except ValueError:
+        pass
+    else:  # JSON: kubectl sends the bytes as they are, even what its own parser would refuse
+        return f"kubectl create --raw {post_to} -f {file.as_posix()}"
+    where = _COLLECTION.match(post_to)
+    kinds = {str(obj["kind"]).lower() + "s" for obj in load_manifests(file)}
+    if where is None or kinds != {where["resource"]}:
+        raise PodlabError(f"No kubectl command POSTs {file.as_posix()} to {post_to}: kubectl create sends "
+                          f"YAML objects only to their own kind's collection in a namespace.",
+                          hint="Write the file as JSON (kubectl create --raw sends it as it is), "
+                               "or post it to /api/v1/namespaces/<namespace>/<its kind, plural>.")
+    return f"kubectl create -n {where['namespace']} -f {file.as_posix()}"
 
 
 def apply(namespace: str, source: Manifest, *, dry_run: bool = False,

@@ -72,6 +72,24 @@ def test_manifest_listing_shows_the_kubectl_command_then_the_file(tmp_path: Path
     assert listing.endswith(TWO_DOCS.rstrip() + "\n")
 
 
+def test_manifest_listing_prints_the_kubectl_command_that_posts_a_file(tmp_path: Path):
+    as_json = tmp_path / "service.yaml"
+    as_json.write_text('{"kind": "service", "apiVersion": "v1", "metadata": {"name": "MyService"}}\n')
+    raw = manifest_listing(as_json, "podlab-ch06", post_to="/api/v1/namespaces/podlab-ch06/services")
+    assert raw.splitlines()[0] == f"$ kubectl create --raw /api/v1/namespaces/podlab-ch06/services -f {as_json.as_posix()}"
+    assert raw.endswith(as_json.read_text())
+
+    as_yaml = tmp_path / "held.yaml"
+    as_yaml.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n")
+    created = manifest_listing(as_yaml, "podlab-ch06", post_to="/api/v1/namespaces/podlab-ch06-held/configmaps")
+    assert created.splitlines()[0] == f"$ kubectl create -n podlab-ch06-held -f {as_yaml.as_posix()}"
+
+    for elsewhere in ("/api/v1/namespaces/podlab-ch06-held/secrets", "/api/v1/namespaces"):
+        with pytest.raises(PodlabError, match="No kubectl command POSTs") as caught:
+            manifest_listing(as_yaml, "podlab-ch06", post_to=elsewhere)
+        assert "JSON" in caught.value.hint
+
+
 def test_missing_identity_fields_are_named():
     with pytest.raises(PodlabError, match=r"lacks kind, metadata.name"):
         load_manifests({"apiVersion": "v1"})
