@@ -92,9 +92,11 @@ def is_manifest_path(source: object) -> bool:
             and source.strip().lower().endswith(_FILE_SUFFIXES))
 
 
-def manifest_listing(path: "str | os.PathLike[str]", namespace: str, *, post_to: str | None = None) -> str:
+def manifest_listing(path: "str | os.PathLike[str]", namespace: str, *, dry_run: bool = False,
+                     post_to: str | None = None) -> str:
     """A manifest file as a reader should see it: the kubectl command that sends it, then the file.
 
+    dry_run: the file is applied with apply(dry_run=True) (`--dry-run=server`).
     post_to names the API path a cell POSTs the file to instead of applying it (Lab.request):
     a file of JSON goes as it is (`kubectl create --raw`); a YAML file's objects are created
     (`kubectl create -n`) in the namespace of a collection path of their kind.
@@ -106,7 +108,10 @@ def manifest_listing(path: "str | os.PathLike[str]", namespace: str, *, post_to:
         raise PodlabError(f"No manifest file at {file}.",
                           hint="Paths are relative to the notebook's folder.") from None
     if post_to is None:
-        command = f"kubectl apply --server-side -n {namespace} -f {file.as_posix()}"
+        dry = " --dry-run=server" if dry_run else ""
+        command = f"kubectl apply --server-side{dry} -n {namespace} -f {file.as_posix()}"
+    elif dry_run:
+        raise PodlabError("A file is either applied (dry_run) or POSTed (post_to), not both.")
     else:
         command = _post_command(file, text, post_to)
     return f"$ {command}\n\n{text.rstrip()}\n"

@@ -219,11 +219,11 @@ class Lab:
                 self.defer(functools.partial(manifests.delete, self.namespace, obj, wait=False, api=self.api))
         return applied
 
-    def show(self, path: str | os.PathLike[str], *, post_to: str | None = None) -> None:
-        """Print a manifest file and the kubectl command that applies it in this lab (post_to: the
-        API path a cell POSTs it to with request instead, {namespace} the lab's)."""
+    def show(self, path: str | os.PathLike[str], *, dry_run: bool = False, post_to: str | None = None) -> None:
+        """Print a manifest file and the kubectl command that applies it in this lab (dry_run: as
+        apply(dry_run=True) does; post_to: the API path a cell POSTs it to with request, {namespace} the lab's)."""
         where = None if post_to is None else post_to.replace("{namespace}", self.namespace)
-        print(manifests.manifest_listing(path, self.namespace, post_to=where), end="")
+        print(manifests.manifest_listing(path, self.namespace, dry_run=dry_run, post_to=where), end="")
 
     def delete(self, target: str | Manifest, *, kind: str = "Pod", api_version: str = "v1",
                grace_period: int | None = None, wait: bool = True, timeout: float = DELETION) -> list[str]:

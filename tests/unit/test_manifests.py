@@ -70,6 +70,10 @@ def test_manifest_listing_shows_the_kubectl_command_then_the_file(tmp_path: Path
     listing = manifest_listing(file, "podlab-ch01")
     assert listing.splitlines()[0] == f"$ kubectl apply --server-side -n podlab-ch01 -f {file.as_posix()}"
     assert listing.endswith(TWO_DOCS.rstrip() + "\n")
+    dry = manifest_listing(file, "podlab-ch01", dry_run=True)
+    assert dry.splitlines()[0] == f"$ kubectl apply --server-side --dry-run=server -n podlab-ch01 -f {file.as_posix()}"
+    with pytest.raises(PodlabError, match="not both"):
+        manifest_listing(file, "podlab-ch01", dry_run=True, post_to="/api/v1/namespaces/podlab-ch01/configmaps")
 
 
 def test_manifest_listing_prints_the_kubectl_command_that_posts_a_file(tmp_path: Path):
