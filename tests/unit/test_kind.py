@@ -429,13 +429,29 @@ def test_go_constants_joins_raw_strings_and_named_constants():
     assert kindnode.go_constants(source)["manifest"] == "a: 1\nimage: docker.io/x:v1\nb: 2\n"
 
 
-def test_containerd_config_changes_only_the_sandbox_image_and_oom_clamp():
-    kind_config = ('[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "registry.k8s.io/pause:3.10"\n'
+def test_containerd_config_changes_only_the_sandbox_image_oom_clamp_and_cgroup_driver():
+    kind_config = ('[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\n'
+                   '    SystemdCgroup = true\n'
+                   '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.test-handler.options]\n'
+                   '    SystemdCgroup = true\n'
+                   '[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = "registry.k8s.io/pause:3.10"\n'
                    '  restrict_oom_score_adj = false\n')
     changed = kindnode.containerd_config(kind_config, "registry.k8s.io/pause:3.10.2")
-    assert changed == kind_config.replace("pause:3.10\"", "pause:3.10.2\"").replace("= false", "= true")
+    assert changed == (kind_config.replace("pause:3.10\"", "pause:3.10.2\"").replace("adj = false", "adj = true")
+                       .replace("SystemdCgroup = true", "SystemdCgroup = false"))
     with pytest.raises(PodlabError):
         kindnode.containerd_config("version = 2\n", "registry.k8s.io/pause:3.10.2")
+    with pytest.raises(PodlabError):  # a kind release whose config no longer names the driver twice
+        kindnode.containerd_config(kind_config.replace("SystemdCgroup = true", "", 1), "registry.k8s.io/pause:3.10.2")
+
+
+def test_containerd_config_of_kind_v0_33_0_itself():
+    kind = kindnode.kind_source()
+    if not kind.is_dir():
+        pytest.skip("kind v0.33.0's module source is not in Go's module cache")
+    text = (kind / "images/base/files/etc/containerd/config.toml").read_text()
+    changed = kindnode.containerd_config(text, "registry.k8s.io/pause:3.10.2")
+    assert "SystemdCgroup = false" in changed and "SystemdCgroup = true" not in changed
 
 
 def test_cni_substitute_is_templated_by_kind_and_valid_yaml():

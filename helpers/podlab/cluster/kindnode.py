@@ -72,6 +72,14 @@ DIFFERENCES = (
     ("restrict_oom_score_adj = true in /etc/containerd/config.toml (kind: false)",
      "root on our VMs lacks CAP_SYS_RESOURCE, so runc cannot set the kubelet's negative OOM scores (-998 "
      "for every sandbox); containerd clamps them instead, as on the local provider"),
+    ("the cgroupfs cgroup driver: SystemdCgroup = false for both runtimes in /etc/containerd/config.toml "
+     "(kind: true); the kubelet takes its driver from the runtime (KubeletCgroupDriverFromCRI, GA and locked "
+     "on since 1.34), so its config file's cgroupDriver: systemd, from kind's kubeadm config, goes unused",
+     "our hosts are cgroup v1, where runc's systemd driver freezes a container's cgroup before it sets the "
+     "unit's properties and gives up after 1000 tries ('unable to freeze', opencontainers/cgroups fs/freezer.go): "
+     "chapter 3's twelve-pod race Job hit it on loaded cores; and on v1 the systemd driver can remove a "
+     "container's scope before containerd sees its OOM kill. cgroupfs is what kind used before Kubernetes 1.24 "
+     "and what the local provider uses; readers' kind on cgroup v2 hosts has neither problem"),
     ("no kindnetd: a DaemonSet 'podlab-ptp-cni' (busybox) writes a ptp + host-local + portmap conflist",
      "kindnetd is not a Go module the proxy serves (sigs.k8s.io/kind/images/kindnetd: 404 for its version "
      "list, 403 for kind's commit); the conflist has the plugins kindnet's has, without kindnetd's "
@@ -273,10 +281,13 @@ def apply_build_stage(root: Path, parts: dict[str, Path], go: dict[str, Path]) -
 
 
 def containerd_config(text: str, pause_image: str) -> str:
-    """kind's config.toml with the two changes DIFFERENCES names (sandbox image, OOM score clamp)."""
+    """kind's config.toml with the three changes DIFFERENCES names (sandbox image, OOM score clamp, cgroupfs)."""
     changed = re.sub(r'sandbox_image = "[^"]*"', f'sandbox_image = "{pause_image}"', text)
     changed = changed.replace("restrict_oom_score_adj = false", "restrict_oom_score_adj = true")
-    if changed.count(pause_image) != 1 or "restrict_oom_score_adj = true" not in changed:
+    systemd = changed.count("SystemdCgroup = true")
+    changed = changed.replace("SystemdCgroup = true", "SystemdCgroup = false")
+    if (changed.count(pause_image) != 1 or "restrict_oom_score_adj = true" not in changed
+            or systemd != 2 or "SystemdCgroup = true" in changed):
         raise PodlabError("kind's containerd config.toml no longer has the lines podlab changes.",
                           hint="Update podlab.cluster.kindnode.containerd_config for this kind release.")
     return changed
