@@ -1,33 +1,41 @@
 """Exercises: a task, a starter to edit, hints revealed one by one, and a live check.
 
-An exercise module (e.g. labs/01-downward-api/exercises.py) defines Exercise objects at
-module level; load_exercises() finds them. In a notebook:
+A lab's exercises are declarations, in exercises.yaml beside its exercises.py; the Python
+module holds only the checks (verify). In a notebook:
 
+    exercises = {ex.id: ex for ex in podlab.load_exercises("01-downward-api/exercises.py")}
     ex.show_task()            # what to do, and the starter to copy
     ex.check(lab, answer)     # applies the answer in the lab and checks live behaviour
     ex.hint()                 # the next hint
     ex.show_solution()        # prints one working answer (never applies it)
 
-A starter or solution is usually manifest text (read from a YAML file beside the lab); a
-predict-then-observe exercise uses a dict of predictions instead. Every exercise names the
-failure its starter must produce (starter_fails_with), and tests/live/test_exercises.py
-proves on a live cluster that the starter fails with exactly that and the solution passes.
+Writing a lab's exercises: everything an author needs is here or at the top level.
 
-Writing a lab's exercises.py: everything an author needs is here or at the top level.
-
-    Exercise(id, title, task, starter, solution, hints, starter_fails_with, verify)
+    exercises.yaml: a list of exercises, each with
+        id, title, task, hints          prose ({NAME} or {NAME:.0f} is the module's constant NAME,
+                                        so the prose and the check cannot drift apart; ${NAME} is text)
+        starter, solution               a file beside the module (exN-*.starter.yaml), or a Python
+                                        literal (a dict of predictions), as the reader copies it
+        starter_fails_with              a piece of the message verify() raises on the starter
+        verify                          the name of the check in exercises.py
     verify(lab, answer): apply_answer(lab, answer), lab.wait(...) with the top level's conditions,
         then its expect_* claims. An AssertionError is a wrong answer (a verify turns a WaitTimeout
         the answer caused into one, saying what the pod did); any other error is the cluster's
+    Predictions(questions, how, observe, ...): the verify of a predict-then-observe exercise
     require_pod(answer, name), require_container(spec, pod, name): the answer's pod and container,
-        or an AssertionError that says what is missing
+        or an AssertionError that says what is missing; command_line(container): its command and args
     container_status(pod, name): a container's status in a pod as served
-    require_predictions(answer, keys, how=...), compare_predictions(rows): a predict exercise
+    require_predictions(answer, keys, how=...), compare_predictions(rows): a prediction's parts
     podlab.podstate / podlab.timing: readers of a pod's state, and the timing helpers
+
+tests/live/test_exercises.py proves on a live cluster that each starter fails with its
+starter_fails_with and each solution passes; tests/unit/test_exercises_registry.py that each
+notebook's answer cell is a copy of its exercise's starter.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import sys
@@ -35,6 +43,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import yaml
 
 from .checks import FAILED, PASSED, Check
 from .errors import ApiRejected, PodlabError, is_environment_error
@@ -45,6 +55,10 @@ if TYPE_CHECKING:
     from .session import Lab
 
 EXERCISE_FILE = "exercises.py"
+DECLARATIONS = "exercises.yaml"  # beside EXERCISE_FILE: the exercises; the module holds their checks
+_FIELDS = ("id", "title", "task", "starter", "solution", "hints", "starter_fails_with", "verify")
+# {NAME} or {NAME:.0f} in the prose: the module's constant (a shell's ${NAME} stays as written)
+_CONSTANT = re.compile(r"(?<!\$)\{([A-Z][A-Z0-9_]*)(:[^{}]*)?\}")
 
 
 @dataclass(eq=False)
@@ -128,18 +142,70 @@ class Exercise:
 
 
 def load_exercises(path: str | Path) -> list[Exercise]:
-    """The Exercise objects defined in an exercises module, or in every exercises.py under a directory."""
+    """The exercises of an exercises module (declared in exercises.yaml beside it), or of every one under a directory."""
     path = Path(path)
     files = sorted(path.rglob(EXERCISE_FILE)) if path.is_dir() else [path]
     found: list[Exercise] = []
     for file in files:
         module = _import(file)
         found.extend(v for v in vars(module).values() if isinstance(v, Exercise))
+        declarations = file.with_name(DECLARATIONS)
+        if declarations.is_file():
+            found.extend(declared(declarations, module))
     ids = [e.id for e in found]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise PodlabError(f"Exercise ids must be unique; repeated: {', '.join(duplicates)}.")
     return found
+
+
+def declared(file: Path, module: Any) -> list[Exercise]:
+    """The Exercises an exercises.yaml declares, their checks (verify) taken from the module beside it."""
+    try:
+        entries = yaml.safe_load(file.read_text())
+    except yaml.YAMLError as e:
+        raise PodlabError(f"{file} is not valid YAML: {e}") from None
+    if not isinstance(entries, list):
+        raise PodlabError(f"{file}: expected a list of exercises, one `- id: ...` entry each.")
+    exercises = []
+    for entry in entries:
+        where = f"{file}, exercise {entry.get('id', '?') if isinstance(entry, dict) else '?'}"
+        if not isinstance(entry, dict) or sorted(entry) != sorted(_FIELDS):
+            have = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
+            raise PodlabError(f"{where}: an exercise has exactly the fields {', '.join(_FIELDS)}; it has {have}.")
+        verify = getattr(module, entry["verify"], None)
+        if not callable(verify):
+            raise PodlabError(f"{where}: verify names {entry['verify']!r}, which {file.parent.name}/"
+                              f"{EXERCISE_FILE} does not define as a function.")
+        prose = {key: _fill(entry[key], module, where) for key in ("title", "task")}
+        exercises.append(Exercise(
+            id=entry["id"], **prose, hints=[_fill(h, module, where) for h in entry["hints"]],
+            starter=_answer(entry["starter"], file.parent, where),
+            solution=_answer(entry["solution"], file.parent, where),
+            starter_fails_with=entry["starter_fails_with"], verify=verify))
+    return exercises
+
+
+def _fill(text: str, module: Any, where: str) -> str:
+    """Prose with each {NAME} (or {NAME:spec}) replaced by the module's constant NAME."""
+    def value(found: re.Match) -> str:
+        if not hasattr(module, found[1]):
+            raise PodlabError(f"{where}: the prose names {{{found[1]}}}, which the module does not define.")
+        return format(getattr(module, found[1]), (found[2] or ":")[1:])
+    return _CONSTANT.sub(value, text)
+
+
+def _answer(value: Any, folder: Path, where: str) -> Any:
+    """A starter or solution: the text of a file beside the module, or the Python literal written out."""
+    if not isinstance(value, str):
+        raise PodlabError(f"{where}: a starter or solution is a file name or a Python literal, in quotes or a block.")
+    if re.fullmatch(r"[\w.-]+\.ya?ml", value.strip()):
+        return (folder / value.strip()).read_text()
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError) as e:
+        raise PodlabError(f"{where}: {value.strip()[:40]!r} is neither a file beside the module nor a "
+                          f"Python literal ({e}).") from None
 
 
 def require_pod(answer: Any, name: str) -> dict[str, Any]:
@@ -157,6 +223,11 @@ def require_container(spec: dict[str, Any], pod: str, name: str) -> dict[str, An
         if container.get("name") == name:
             return container
     raise AssertionError(f"✗ pod {pod} has no container named {name!r}: keep the starter's container")
+
+
+def command_line(container: Mapping[str, Any]) -> str:
+    """A container's command and args of a manifest, joined by spaces (what a check searches for words)."""
+    return " ".join(str(part) for part in (container.get("command") or []) + (container.get("args") or []))
 
 
 def container_status(pod: Mapping[str, Any], name: str) -> dict[str, Any]:
@@ -211,6 +282,54 @@ def compare_predictions(rows: Sequence[tuple[str, Any, Any, bool]], *,
         source = "what the cluster did" if against == "observed" else against.removesuffix(" give")
         raise AssertionError(f"✗ {len(wrong)} of {len(rows)} predictions differ from {source}: "
                              f"{', '.join(wrong)} (the explanation follows the exercise)")
+
+
+def _given(value: Any) -> bool:
+    return value not in (None, "", "?")
+
+
+def _equal(key: str, predicted: Any, observed: Any) -> bool:
+    return predicted == observed
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """The verify of a predict-then-observe exercise: check the answer's shape, observe, compare.
+
+    questions maps each key of the answer to what it asks (its comparison line says `label`,
+    formatted with key and question); how says what to write for an unanswered key; observe(lab)
+    runs the experiment and returns a value per key; validate(predictions) may refuse a prediction
+    that cannot be right in kind (a word outside the choices) before anything runs.
+    """
+
+    questions: Mapping[str, str]
+    how: str
+    observe: Callable[[Lab], Mapping[str, Any]]
+    answered: Callable[[Any], bool] = _given
+    validate: Callable[[Mapping[str, Any]], None] | None = None
+    same: Callable[[str, Any, Any], bool] = _equal
+    label: str = "{key} ({question})"
+    show: Callable[[Any], str] = repr
+    against: str = "observed"
+
+    def __call__(self, lab: Lab, predictions: Any) -> None:
+        require_predictions(predictions, self.questions, how=self.how, answered=self.answered)
+        if self.validate is not None:
+            self.validate(predictions)
+        observed = self.observe(lab)
+        compare_predictions([(self.label.format(key=key, question=question), predictions[key], observed[key],
+                              self.same(key, predictions[key], observed[key]))
+                             for key, question in self.questions.items()],
+                            show=self.show, against=self.against)
+
+
+def one_of(choices: Mapping[str, Sequence[str]], *, say: str) -> Callable[[Mapping[str, Any]], None]:
+    """A validate for Predictions: each key's prediction is one of its choices, else `✗ keys: {say}`."""
+    def validate(predictions: Mapping[str, Any]) -> None:
+        odd = [key for key, allowed in choices.items() if predictions[key] not in allowed]
+        if odd:
+            raise AssertionError(f"✗ {', '.join(odd)}: {say}")
+    return validate
 
 
 def _import(file: Path):

@@ -8,10 +8,6 @@ lab.read_node_file, then removed), the kubelet's events and the container's wait
 and a timeline of the pod's deletion (lab.timeline) with the marks its container left in
 its termination message. Exercise 5 asks for predictions instead, and its check runs fixed
 pods (predict-prestop.yaml) to compare them with what happens.
-
-Each exercise names the failure its starter is meant to produce (starter_fails_with);
-tests/live/test_exercises.py proves on a live cluster that the starter fails with it and
-that the solution passes.
 """
 
 from __future__ import annotations
@@ -19,11 +15,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from podlab import (NODE_SHARE_DIR, Exercise, PodlabError, WaitTimeout, expect_equal, expect_line,
+from podlab import (NODE_SHARE_DIR, PodlabError, WaitTimeout, expect_equal, expect_line,
                     expect_true, finished, is_ready, ready, restart_count, satisfies, state_reason)
 from podlab.timing import parse_marks
-from podlab.exercises import (apply_answer, compare_predictions, container_status, require_container,
-                              require_pod, require_predictions)
+from podlab.exercises import (Predictions, apply_answer, command_line, container_status, require_container,
+                              require_pod)
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,16 +35,8 @@ SETTLE_TIMEOUT = 60.0
 EVENT_TIMEOUT = 30.0
 
 
-
-
-
-
 def _has_ended(pod) -> bool:
     return (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
-
-
-def _command(container: dict) -> str:
-    return " ".join(str(part) for part in (container.get("command") or []) + (container.get("args") or []))
 
 
 # -- Exercise 1: a file the app needs, prepared by postStart ----------------------------------------
@@ -58,14 +46,14 @@ CATALOG_CONF = "/config/catalog.conf"
 
 def _prepares_the_file(spec: dict) -> bool:
     """Whether the two seconds of preparation are still there: in an init container or a postStart hook."""
-    commands = [_command(c) for c in spec.get("initContainers") or []]
+    commands = [command_line(c) for c in spec.get("initContainers") or []]
     for container in spec.get("containers") or []:
         hook = ((container.get("lifecycle") or {}).get("postStart") or {}).get("exec") or {}
         commands.append(" ".join(str(part) for part in hook.get("command") or []))
     return any("sleep 2" in command and CATALOG_CONF in command for command in commands)
 
 
-def _verify_catalog(lab, answer: str) -> None:
+def verify_catalog(lab, answer: str) -> None:
     spec = require_pod(answer, "catalog")["spec"]
     require_container(spec, "catalog", "app")
     if spec.get("restartPolicy") != "Never":
@@ -85,7 +73,7 @@ def _verify_catalog(lab, answer: str) -> None:
                 f"✗ container app exited with code {ended.get('exitCode')} as soon as it started; its log: "
                 f"`{log}`. It looked for the file before the postStart hook had written it: the hook "
                 "runs alongside the entrypoint, not before it, and this one needs two seconds")
-        raise AssertionError(f"✗ pod catalog ended (phase {pod.status.phase}, exit code "
+        raise AssertionError(f"✗ pod catalog ended (phase {pod['status']['phase']}, exit code "
                              f"{ended.get('exitCode')}) instead of serving; the app's log: `{log}`")
     try:
         log = lab.wait_for_log("catalog", "serving with", container="app", timeout=LOG_TIMEOUT)
@@ -93,33 +81,6 @@ def _verify_catalog(lab, answer: str) -> None:
         log = lab.logs("catalog", container="app")
     expect_line("log of container app", log, "catalog: serving with workers=4")
     expect_equal("restarts of container app", restart_count(pod, "app"), 0)
-
-
-PREPARE_WITH_POSTSTART = Exercise(
-    id="03-poststart-race",
-    title="A file the app needs at once",
-    task="""\
-The catalog app in pod `catalog` reads /config/catalog.conf once, as it starts, and gives
-up without it (exit code 1). The team prepares the file in a postStart hook, on the
-theory that the hook runs before the app. The preparation takes two seconds (it renders a
-template; here `sleep 2` stands in). As written, the app gives up every time.
-
-Fix the pod so that the app finds its configuration and serves. Keep the preparation's
-command as it is (you may move it), and keep restartPolicy: Never: the app must succeed on
-its first run, not after a restart.""",
-    starter=HERE / "ex1-catalog.starter.yaml",
-    solution=HERE / "ex1-catalog.solution.yaml",
-    hints=[
-        "Run the check and read the app's log. A postStart hook starts once the container has "
-        "started: by then the app's first line has run, or is about to.",
-        "Kubernetes has one kind of container that runs to completion before any app container "
-        "starts: an init container. (The other way out: the app waits until the file exists.)",
-        "Move the hook's command into an init container `prepare` (same image, the `config` "
-        "volume mounted at /config) under `initContainers:`, and delete the postStart hook.",
-    ],
-    starter_fails_with="the hook runs alongside the entrypoint, not before it",
-    verify=_verify_catalog,
-)
 
 
 # -- Exercise 2: drain within the grace period, checked on the node -------------------------------
@@ -141,7 +102,7 @@ def remove_node_files(lab) -> None:
                            f"{{ rmdir /share/{JOURNAL_DIR} 2>/dev/null; true; }}").check()
 
 
-def _verify_drain(lab, answer: str) -> None:
+def verify_drain(lab, answer: str) -> None:
     spec = require_pod(answer, "worker")["spec"]
     worker = require_container(spec, "worker", "worker")
     remove_node_files(lab)  # a journal left by an earlier attempt
@@ -191,37 +152,6 @@ def _verify_drain(lab, answer: str) -> None:
     expect_line("journal of the worker, on the node", journal, "SIGTERM: exiting, no job lost")
 
 
-DRAIN_WITH_PRESTOP = Exercise(
-    id="03-prestop-drain",
-    title="Drain before SIGTERM",
-    task="""\
-Pod `worker` takes jobs one after another, four seconds each, and writes a journal to a
-file on the node (a hostPath volume under podlab's share), which outlives the pod. Asked
-to drain (the file /tmp/drain appears), it finishes the job in hand, takes no new one,
-writes `drained` and creates /tmp/drained. SIGTERM ends it at once, and a job still
-running is lost.
-
-When the pod is deleted in the middle of a job, no job may be lost. Fix the pod's preStop
-hook and its grace period; leave the worker's command and its journal volume as they are.
-The check deletes the pod just after a job has started, then reads the journal on the
-node (and removes it).""",
-    starter=HERE / "ex2-worker.starter.yaml",
-    solution=HERE / "ex2-worker.solution.yaml",
-    hints=[
-        "Run the check and read the last line of the journal: the drain had begun, SIGTERM came "
-        "before it was done. The kubelet sends SIGTERM as soon as the preStop hook has returned: "
-        "how long does `touch /tmp/drain` take?",
-        "Let the hook wait until the worker has drained: under `sh -c`, "
-        "`touch /tmp/drain; until [ -e /tmp/drained ]; do sleep 0.2; done`.",
-        "The grace period counts from the deletion and covers the hook and the exit; after it the "
-        "kubelet stops waiting for the hook. A job takes up to four seconds: set "
-        "`terminationGracePeriodSeconds: 10`.",
-    ],
-    starter_fails_with="SIGTERM came while the drain was under way",
-    verify=_verify_drain,
-)
-
-
 # -- Exercise 3: a failing postStart, diagnosed from events and the waiting message --------------
 
 _EXEC_ERROR = re.compile(r'exec: "[^"]*": [^,\n]+')
@@ -239,7 +169,7 @@ def hook_error(message: str) -> str:
     return _HEX_ID.sub("<id>", tail).strip()
 
 
-def _verify_inventory(lab, answer: str) -> None:
+def verify_inventory(lab, answer: str) -> None:
     spec = require_pod(answer, "inventory")["spec"]
     require_container(spec, "inventory", "app")
     apply_answer(lab, answer)
@@ -259,33 +189,6 @@ def _verify_inventory(lab, answer: str) -> None:
     registration = lab.read_file("inventory", "/tmp/registration", container="app")
     expect_true("the hook's script ran: /tmp/registration says `registered <pod name>`",
                 registration.strip() == "registered inventory")
-
-
-DIAGNOSE_FAILING_HOOK = Exercise(
-    id="03-failing-hook",
-    title="A postStart hook that fails",
-    task="""\
-Pod `inventory` registers its app with a script, register.sh, kept in the ConfigMap
-`inventory-hooks` and mounted at /hooks; its postStart hook runs the script. The pod
-never becomes Ready, and its container restarts again and again.
-
-Find out why from what Kubernetes records: the pod's events (`lab.events("inventory")`,
-what `kubectl describe pod inventory` lists under Events) and its container's state
-(`lab.pod("inventory")`, under State in describe). The check prints both. Then fix the
-manifest; keep the script's text and the hook's purpose.""",
-    starter=HERE / "ex3-inventory.starter.yaml",
-    solution=HERE / "ex3-inventory.solution.yaml",
-    hints=[
-        "The event only says that the hook failed; the container's waiting message says why. "
-        "`exec: \"…\": permission denied` comes from the runtime: it could not execute the file.",
-        "Files of a ConfigMap volume are mounted with mode 0644 unless the volume says otherwise: "
-        "readable, not executable. (`ls -lL /hooks` in the container shows it.)",
-        "Add `defaultMode: 0755` under `configMap:` in the volume (or run the script through the "
-        "shell: `command: [\"sh\", \"/hooks/register.sh\"]`).",
-    ],
-    starter_fails_with='exec: "/hooks/register.sh": permission denied',
-    verify=_verify_inventory,
-)
 
 
 # -- Exercise 4: an httpGet preStop hook against the container's own server -----------------------
@@ -321,7 +224,7 @@ def reachable_ports(lab, pod: str, container: str) -> set[int]:
     return ports
 
 
-def _verify_orders(lab, answer: str) -> None:
+def verify_orders(lab, answer: str) -> None:
     spec = require_pod(answer, "orders")["spec"]
     api = require_container(spec, "orders", "api")
     request = (((api.get("lifecycle") or {}).get("preStop") or {}).get("httpGet"))
@@ -356,29 +259,6 @@ def _verify_orders(lab, answer: str) -> None:
     expect_true("the drain request came before SIGTERM (whole seconds)", timeline.order("drain-requested", "sigterm"))
 
 
-HTTP_PRESTOP = Exercise(
-    id="03-http-hook",
-    title="An httpGet hook to the app's own server",
-    task="""\
-Pod `orders` runs an API on busybox httpd, port 8080 (declared as container port `http`).
-Before the pod stops, the API must be told to drain: GET /cgi-bin/drain on its own
-server. The pod has a preStop hook of type httpGet for that, but the API never gets the
-request. Fix the hook; leave the server as it is. The check deletes the pod and reads
-what the server noted (its termination message) and the pod's events.""",
-    starter=HERE / "ex4-orders.starter.yaml",
-    solution=HERE / "ex4-orders.solution.yaml",
-    hints=[
-        "The kubelet sends an httpGet hook's request itself, to the pod's IP and the port the "
-        "hook names. Which port does the server listen on?",
-        "`port:` takes a number or the name of a port the container declares (`http` here).",
-        "Set the hook's `port: 8080` (or `port: http`), and keep `path: /cgi-bin/drain`: a wrong "
-        "path would get a 404, which the kubelet counts as success.",
-    ],
-    starter_fails_with="nothing in the pod listens on port 80",
-    verify=_verify_orders,
-)
-
-
 # -- Exercise 5: predict, then observe: when does preStop run? ------------------------------------
 
 PREDICT_FILE = "predict-prestop.yaml"
@@ -409,52 +289,6 @@ def _observe_prestop(lab) -> dict[str, bool]:
     return observed
 
 
-def _verify_predict_prestop(lab, predictions) -> None:
-    require_predictions(predictions, _PREDICT_PODS, how="write True (the preStop hook runs) or False for each pod",
-                        answered=lambda value: isinstance(value, bool))
-    observed = _observe_prestop(lab)
-    compare_predictions([(f"{name} ({what})", predictions[name], observed[name],
-                          predictions[name] == observed[name]) for name, what in _PREDICT_PODS.items()],
-                        show=str)
-
-
-PREDICT_PRESTOP = Exercise(
-    id="03-predict-prestop",
-    title="Predict, then observe: when does preStop run?",
-    task="""\
-Four pods (03-lifecycle-hooks/predict-prestop.yaml), each with one container `app` and
-the same preStop hook, which notes that it ran. Only the way each container comes to an
-end differs:
-
-  exits-itself     the app exits 0 by itself after a second
-  deleted          the pod is deleted (kubectl delete pod deleted)
-  liveness-fails   the app's liveness probe fails (after two healthy seconds)
-  poststart-fails  the container's postStart hook fails (exit code 1)
-
-For each pod, predict whether its preStop hook runs: True or False.
-
-The starter holds one prediction already, which the sources suggest when they call
-preStop the hook that runs "before the container terminates": that it runs for a
-container that exits by itself. Keep it or change it, and fill in the others.""",
-    starter={
-        "exits-itself": True,
-        "deleted": None,
-        "liveness-fails": None,
-        "poststart-fails": None,
-    },
-    solution={
-        "exits-itself": False,
-        "deleted": True,
-        "liveness-fails": True,
-        "poststart-fails": True,
-    },
-    hints=[
-        "preStop belongs to the kubelet's way of *stopping* a container. For each pod, ask: does "
-        "the kubelet decide to stop this container, or does it end on its own?",
-        "A failing liveness probe and a failing postStart hook both make the kubelet kill the "
-        "container, and it kills a container the same way, whatever the reason.",
-        "Only a container that ends by itself skips preStop: by then there is nothing to stop.",
-    ],
-    starter_fails_with="no prediction yet",
-    verify=_verify_predict_prestop,
-)
+verify_predict_prestop = Predictions(
+    _PREDICT_PODS, "write True (the preStop hook runs) or False for each pod", _observe_prestop,
+    answered=lambda value: isinstance(value, bool), show=str)

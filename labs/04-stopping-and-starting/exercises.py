@@ -7,10 +7,6 @@ container ended (exit code, and the notes it left in its termination message, re
 timeline of the deletion); and whether an app that needs a Service started only after the
 Service existed (the check creates the Service late). Exercise 3 asks for predictions
 instead, and its check runs fixed pods (predict-init.yaml).
-
-Each exercise names the failure its starter is meant to produce (starter_fails_with);
-tests/live/test_exercises.py proves on a live cluster that the starter fails with it and
-that the solution passes.
 """
 
 from __future__ import annotations
@@ -18,21 +14,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from podlab import (Exercise, PodlabError, WaitTimeout, expect_equal, expect_line, expect_true, is_ready,
+from podlab import (PodlabError, WaitTimeout, expect_equal, expect_line, expect_true, is_ready,
                     restart_count, satisfies)
-from podlab.exercises import (apply_answer, compare_predictions, container_status, require_container,
-                              require_pod, require_predictions)
+from podlab.exercises import (Predictions, apply_answer, command_line, container_status, one_of,
+                              require_container, require_pod)
 
 HERE = Path(__file__).resolve().parent
 
 # A lab pod starts in a second or two (the image is on the node); 60 s leaves room for a
 # loaded machine.
 READY_TIMEOUT = 60.0
-
-
-def _command(container: dict) -> str:
-    return " ".join(str(part) for part in (container.get("command") or []) + (container.get("args") or []))
-
 
 
 def _has_run(pod, container: str) -> bool:
@@ -49,10 +40,10 @@ BATCH_SECONDS = 3
 _TRAPS_TERM = re.compile(r"\btrap\b[^\n]*\b(TERM|SIGTERM|15)\b")
 
 
-def _verify_exporter(lab, answer: str) -> None:
+def verify_exporter(lab, answer: str) -> None:
     spec = require_pod(answer, "exporter")["spec"]
     app = require_container(spec, "exporter", "app")
-    if "sleep 3" not in _command(app) or "batch-" not in _command(app):
+    if "sleep 3" not in command_line(app) or "batch-" not in command_line(app):
         raise AssertionError("✗ keep the exporter's batches as they are (three seconds each, noted as "
                              "batch-N-started and batch-N-done)")
     grace = spec.get("terminationGracePeriodSeconds", 30)
@@ -72,7 +63,7 @@ def _verify_exporter(lab, answer: str) -> None:
     started = [n.split("-")[1] for n in notes if n.startswith("batch-") and n.endswith("-started")]
     unfinished = [n for n in started if f"batch-{n}-done" not in notes]
     if code == 137:
-        if not _TRAPS_TERM.search(_command(app)):
+        if not _TRAPS_TERM.search(command_line(app)):
             why = ("the container's first process, the shell, has no SIGTERM handler, and the kernel does "
                    "not apply SIGTERM's default action (terminate) to PID 1 of a PID namespace: the signal "
                    "did nothing, and the kubelet sent SIGKILL when the grace period was up")
@@ -99,44 +90,16 @@ def _verify_exporter(lab, answer: str) -> None:
     expect_true("the exporter exited before the grace period ended", timeline.order("app exited", "grace period ends"))
 
 
-FINISH_THE_BATCH = Exercise(
-    id="04-finish-batch",
-    title="Finish the batch in hand",
-    task="""\
-Pod `exporter` writes batches, one after another, three seconds each (`sleep 3` stands in
-for the work); a batch cut short leaves a half-written file behind. When the pod is
-deleted, the exporter must finish the batch in hand, start no new one, and exit with
-code 0. As written, it is killed in the middle of a batch.
-
-Fix the pod: the exporter's shell script (without changing what a batch does) and its
-grace period. The check deletes the pod just after a batch has started and reads how the
-container ended: its exit code, and the notes it left in its termination message.""",
-    starter=HERE / "ex1-exporter.starter.yaml",
-    solution=HERE / "ex1-exporter.solution.yaml",
-    hints=[
-        "Run the check: exit code 137 is 128 + 9, SIGKILL. The kubelet sends SIGTERM first; what "
-        "does a shell that is PID 1 do with a SIGTERM it has no handler for?",
-        "Add `trap '…' TERM` to the script. A shell runs a trap only once the command in the "
-        "foreground has finished, so a trap that just sets a variable lets the batch end first; "
-        "the loop can test the variable before it starts the next batch.",
-        "`trap 'stop=1' TERM`, `while [ -z \"$stop\" ]; do … done`, `exit 0` after the loop; and "
-        "`terminationGracePeriodSeconds: 6`, a whole batch and some room.",
-    ],
-    starter_fails_with="exit code 137",
-    verify=_verify_exporter,
-)
-
-
 # -- Exercise 2: an init container waits for a Service --------------------------------------------
 
 HOLD_SECONDS = 5  # the check creates the catalog Service this long after the pod's first container started
 ENDED_TIMEOUT = 15.0  # an app that started without the Service gives up at once (wget: bad address)
 
 
-def _verify_report(lab, answer: str) -> None:
+def verify_report(lab, answer: str) -> None:
     spec = require_pod(answer, "report")["spec"]
     app = require_container(spec, "report", "app")
-    if "http://catalog/" not in _command(app):
+    if "http://catalog/" not in command_line(app):
         raise AssertionError("✗ keep the app's command: it reads the catalog from http://catalog/ as it starts")
     lab.delete(HERE / "catalog-service.yaml")  # the Service of an earlier attempt
     lab.apply(HERE / "catalog-backend.yaml")
@@ -184,7 +147,7 @@ def _verify_report(lab, answer: str) -> None:
                 "have whole seconds)",
                 started >= service["metadata"]["creationTimestamp"])
     expect_equal("restarts of container app", restart_count(pod, "app"), 0)
-    if not any("catalog" in _command(c) for c in spec.get("initContainers") or []):
+    if not any("catalog" in command_line(c) for c in spec.get("initContainers") or []):
         raise AssertionError(
             "✗ the app started after the Service this time, but nothing in the pod asks for the catalog "
             "before the app starts (no init container mentions it): a fixed wait works only while the "
@@ -193,38 +156,11 @@ def _verify_report(lab, answer: str) -> None:
     expect_line("log of container app", log, "report: serving with items=42")
 
 
-WAIT_FOR_SERVICE = Exercise(
-    id="04-wait-for-service",
-    title="Wait for the Service before the app starts",
-    task=f"""\
-Pod `report` reads its catalog once, as it starts, from the Service `catalog`
-(http://catalog/), and gives up without it. When the whole application is applied at
-once, the report pod often starts before the catalog Service exists.
-
-Make the app start only once the catalog answers, so that it starts once and never has to
-be restarted. Keep the app's command. The check runs the catalog's backend pod, applies
-your manifest, creates the catalog Service {HOLD_SECONDS} seconds after the pod's first
-container has started (catalog-service.yaml),
-and looks at when the app started and whether it restarted.""",
-    starter=HERE / "ex2-report.starter.yaml",
-    solution=HERE / "ex2-report.solution.yaml",
-    hints=[
-        "Run the check and read the app's log: the name `catalog` does not resolve yet. What can "
-        "run in a pod before its app containers, and hold them back until it succeeds?",
-        "An init container (under `initContainers:`) runs to completion before the kubelet "
-        "starts any app container. Let it loop until the catalog answers.",
-        "`until wget -q -O /dev/null http://catalog/; do echo waiting; sleep 1; done` in "
-        "an init container with the lab image.",
-    ],
-    starter_fails_with="started before the catalog Service existed",
-    verify=_verify_report,
-)
-
-
 # -- Exercise 3: predict, then observe: a failing init container under each restartPolicy ----------
 
 PREDICT_FILE = "predict-init.yaml"
 OUTCOMES = ("app starts", "init runs again", "pod fails")
+OUTCOME_WORDS = ", ".join(map(repr, OUTCOMES))
 _PREDICT_PODS = {
     "init-never": "restartPolicy: Never",
     "init-onfailure": "restartPolicy: OnFailure",
@@ -251,53 +187,6 @@ def _observe_init(lab) -> dict[str, str]:
             for name in _PREDICT_PODS}
 
 
-def _verify_predict_init(lab, predictions) -> None:
-    require_predictions(predictions, _PREDICT_PODS,
-                        how=f"write one of {', '.join(repr(o) for o in OUTCOMES)} for each pod")
-    odd = [name for name in _PREDICT_PODS if predictions[name] not in OUTCOMES]
-    if odd:
-        raise AssertionError(f"✗ {', '.join(odd)}: a prediction is one of {', '.join(repr(o) for o in OUTCOMES)}")
-    observed = _observe_init(lab)
-    compare_predictions([(f"{name} ({what})", predictions[name], observed[name],
-                          predictions[name] == observed[name]) for name, what in _PREDICT_PODS.items()])
-
-
-PREDICT_INIT = Exercise(
-    id="04-predict-init",
-    title="Predict, then observe: an init container that fails",
-    task=f"""\
-Three pods (04-stopping-and-starting/predict-init.yaml), each with an init container
-`migrate` that fails (exit code 1) every time it runs, and an app container `app`. Only
-the pod's restartPolicy differs:
-
-  init-never       restartPolicy: Never
-  init-onfailure   restartPolicy: OnFailure
-  init-always      restartPolicy: Always
-
-For each pod, predict what happens after migrate's first failure, one of
-{', '.join(repr(o) for o in OUTCOMES)}.
-
-The starter holds one prediction already, a rule often heard: an init container is
-retried until it succeeds, whatever the pod's restart policy. Keep it or change it, and
-fill in the others.""",
-    starter={
-        "init-never": "init runs again",
-        "init-onfailure": None,
-        "init-always": None,
-    },
-    solution={
-        "init-never": "pod fails",
-        "init-onfailure": "init runs again",
-        "init-always": "init runs again",
-    },
-    hints=[
-        "An app container never starts before every init container has succeeded: that rules one "
-        "outcome out for all three pods.",
-        "The kubelet restarts a failed init container by the pod's restartPolicy, the same rule as "
-        "for app containers: Always and OnFailure restart a container that failed.",
-        "Under Never nothing is restarted, and a pod whose init container failed for good can never "
-        "run its app.",
-    ],
-    starter_fails_with="no prediction yet",
-    verify=_verify_predict_init,
-)
+verify_predict_init = Predictions(
+    _PREDICT_PODS, f"write one of {OUTCOME_WORDS} for each pod", _observe_init,
+    validate=one_of(dict.fromkeys(_PREDICT_PODS, OUTCOMES), say=f"a prediction is one of {OUTCOME_WORDS}"))

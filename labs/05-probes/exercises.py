@@ -10,10 +10,6 @@ container whose liveness check starts failing at a known time. Its check runs a 
 (predict-liveness.yaml), measures the kill on a timeline of the container's own marks, and
 compares the prediction with the kubelet's rules (podlab.probe_timing, a model of
 pkg/kubelet/prober/worker.go), which the measurement must obey.
-
-Each exercise names the failure its starter is meant to produce (starter_fails_with);
-tests/live/test_exercises.py proves on a live cluster that the starter fails with it and
-that the solution passes.
 """
 
 from __future__ import annotations
@@ -23,10 +19,10 @@ import time
 from numbers import Real
 from pathlib import Path
 
-from podlab import (Exercise, WaitTimeout, expect_equal, expect_true, is_ready, restart_count, restarted,
+from podlab import (WaitTimeout, expect_equal, expect_true, is_ready, restart_count, restarted,
                     satisfies)
 from podlab.timing import ProbeSetup, probe_timing
-from podlab.exercises import apply_answer, compare_predictions, require_container, require_pod, require_predictions
+from podlab.exercises import Predictions, apply_answer, command_line, require_container, require_pod
 from podlab.manifests import load_manifests
 
 HERE = Path(__file__).resolve().parent
@@ -36,10 +32,6 @@ HERE = Path(__file__).resolve().parent
 READY_TIMEOUT = 60.0
 # Events are recorded asynchronously, a moment after the state change they report.
 EVENT_TIMEOUT = 30.0
-
-
-def _command(container: dict) -> str:
-    return " ".join(str(part) for part in (container.get("command") or []) + (container.get("args") or []))
 
 
 # -- Exercise 1: a liveness probe that kills a slow starter ---------------------------------------
@@ -58,10 +50,10 @@ def probe_budget(probe: dict) -> int:
     return period * failures + timeout
 
 
-def _verify_ledger(lab, answer: str) -> None:
+def verify_ledger(lab, answer: str) -> None:
     spec = require_pod(answer, "ledger")["spec"]
     app = require_container(spec, "ledger", "app")
-    if f"sleep {LOAD_SECONDS}" not in _command(app):
+    if f"sleep {LOAD_SECONDS}" not in command_line(app):
         raise AssertionError(f"✗ keep the app's command as it is: it needs its {LOAD_SECONDS} seconds of loading")
     liveness = app.get("livenessProbe")
     if not liveness:
@@ -111,35 +103,6 @@ def _verify_ledger(lab, answer: str) -> None:
     expect_true(f"a hung app is restarted within {HANG_BOUND} s (measured: {took:.1f} s)", took <= HANG_BOUND)
 
 
-SLOW_START = Exercise(
-    id="05-slow-start",
-    title="A liveness probe that kills a slow starter",
-    task=f"""\
-Pod `ledger` runs an app that loads its data for {LOAD_SECONDS} seconds (`sleep {LOAD_SECONDS}`
-stands in for it) and then answers GET /healthz on port 8080. Its liveness probe asks
-/healthz every 2 seconds and gives up after 2 failures in a row, so that a hung app is
-restarted within seconds. As written, the app never gets to serve: the kubelet restarts it
-again and again.
-
-Fix the pod so that the app comes up without a restart, and a hung app is still restarted
-within {HANG_BOUND} seconds. Keep the app's command. The check waits until the app is up,
-then makes it stop answering (it removes the file /healthz serves) and expects a restart.""",
-    starter=HERE / "ex1-ledger.starter.yaml",
-    solution=HERE / "ex1-ledger.solution.yaml",
-    hints=[
-        "Run the check and read the Killing event: the liveness probe gave up long before the "
-        f"app had finished its {LOAD_SECONDS} seconds of loading, and a restart starts the loading over.",
-        "Slowing the liveness probe down (a large failureThreshold or periodSeconds) would let the "
-        "app start, but then a hung app would go unnoticed just as long. Kubernetes has a probe "
-        "made for the start-up alone: while it has not succeeded, the liveness probe does not run.",
-        "Add a `startupProbe` with the same httpGet and a budget larger than the loading: "
-        "`periodSeconds: 1`, `failureThreshold: 20`. Leave the liveness probe as it is.",
-    ],
-    starter_fails_with="restarted container app before it had finished loading",
-    verify=_verify_ledger,
-)
-
-
 # -- Exercise 2: readiness takes a busy pod out of its Service's endpoints -------------------------
 
 # A busy pod must leave the endpoints within this many seconds: a probe every second that
@@ -176,7 +139,7 @@ def _why_still_ready(app: dict) -> str:
     return f"the readiness probe (every {probe.get('periodSeconds', 10)} s) never failed while /tmp/busy existed"
 
 
-def _verify_quotes(lab, answer: str) -> None:
+def verify_quotes(lab, answer: str) -> None:
     spec = require_pod(answer, "quotes")["spec"]
     app = require_container(spec, "quotes", "app")
     if not any(o.get("kind") == "Service" and o["metadata"].get("name") == "quotes"
@@ -206,33 +169,6 @@ def _verify_quotes(lab, answer: str) -> None:
                  restart_count(lab.pod("quotes"), "app"), 0)
 
 
-BUSY_READINESS = Exercise(
-    id="05-busy-readiness",
-    title="Out of the Service while busy",
-    task=f"""\
-Pod `quotes` serves quotes on port 8080 behind the Service `quotes`. Now and then it
-re-indexes its data; meanwhile the file /tmp/busy exists and the app cannot answer
-requests in time. As written, the Service sends it requests all the same.
-
-Fix the pod's readiness probe so that the pod leaves the Service's endpoints while the
-app is busy (within {BUSY_BOUND} seconds), and comes back when it is done. Being busy is
-not a failure: the app must not be restarted. The check plays the re-index: it creates
-/tmp/busy, then removes it, and reads the EndpointSlice of Service quotes each time.""",
-    starter=HERE / "ex2-quotes.starter.yaml",
-    solution=HERE / "ex2-quotes.solution.yaml",
-    hints=[
-        "Run the check: the endpoint stayed ready. Which question does the readiness probe ask the "
-        "app, and does its answer change while the app is busy?",
-        "An `exec` probe can ask anything a command can test; it fails when the command exits "
-        "non-zero. A liveness probe would be the wrong tool: it restarts the app.",
-        "readinessProbe: `exec: {command: [\"sh\", \"-c\", \"test ! -e /tmp/busy\"]}` with "
-        "`periodSeconds: 1` and `failureThreshold: 1`.",
-    ],
-    starter_fails_with="stayed ready=true in the EndpointSlice",
-    verify=_verify_quotes,
-)
-
-
 # -- Exercise 3: predict, then observe: when does a liveness probe kill? ---------------------------
 
 PREDICT_FILE = HERE / "predict-liveness.yaml"
@@ -247,7 +183,7 @@ def predict_setup() -> ProbeSetup:
     pod = load_manifests(PREDICT_FILE)[0]
     app = pod["spec"]["containers"][0]
     probe = app["livenessProbe"]
-    found = _FAILS_AFTER.search(_command(app))
+    found = _FAILS_AFTER.search(command_line(app))
     if found is None:
         raise ValueError(f"{PREDICT_FILE.name}: the app's script no longer says when /healthz goes away")
     return ProbeSetup(kind="liveness", initial_delay=int(probe.get("initialDelaySeconds", 0)),
@@ -264,13 +200,16 @@ def _seconds(value: float) -> str:
     return f"{round(value, 1):g} s"
 
 
-def _verify_predict_liveness(lab, predictions) -> None:
-    require_predictions(predictions, PREDICT_KEYS, how="write a number of seconds after the container started")
+def _a_window(predictions) -> None:
     odd = [key for key in PREDICT_KEYS if isinstance(predictions[key], bool) or not isinstance(predictions[key], Real)]
     if odd:
         raise AssertionError(f"✗ {', '.join(odd)}: a prediction is a number of seconds, e.g. 12 or 12.5")
     if predictions["earliest"] > predictions["latest"]:
         raise AssertionError("✗ earliest is later than latest: a window runs from the earlier moment to the later")
+
+
+def _observe_kill(lab) -> dict[str, float]:
+    """Run the predict pod and measure its kill against the rules' bound; return the rules' window."""
     setup = predict_setup()
     timing = probe_timing(setup)
     rules, bound = timing.acts, timing.bound
@@ -292,42 +231,10 @@ def _verify_predict_liveness(lab, predictions) -> None:
     # trap). (Ends to a tenth of a second: probe_timing samples the ticks' phases, so its ends lie a
     # few milliseconds off the true ones.)
     timeline.expect_between("start", "SIGTERM", round(bound.earliest, 1), round(bound.latest, 1))
-    compare_predictions([
-        (f"{key} kill (the kubelet's rules)", predictions[key], value,
-         abs(predictions[key] - value) <= TOLERANCE)
-        for key, value in (("earliest", rules.earliest), ("latest", rules.latest))
-    ], show=_seconds, against="the rules give")
+    return {"earliest": rules.earliest, "latest": rules.latest}
 
 
-PREDICT_LIVENESS = Exercise(
-    id="05-predict-liveness",
-    title="Predict, then observe: when a liveness probe kills",
-    task="""\
-Pod `failing-health` (05-probes/predict-liveness.yaml) serves /healthz on port 8080, and
-removes that page 5 seconds after it starts: from then on, every GET /healthz is answered
-at once with 404 Not Found. Its liveness probe:
-
-  httpGet /healthz, periodSeconds 3, timeoutSeconds 2, failureThreshold 3
-  (no initialDelaySeconds: 0)
-
-Predict the window in which the kubelet decides to kill the container: the earliest and the
-latest moment its rules allow, in seconds after the container started. The check runs the
-pod, measures when SIGTERM reached the app, and compares your window with the rules'.
-
-The starter holds a rule often heard: the kubelet kills the container periodSeconds x
-failureThreshold after the check starts failing, 5 + 3 x 3 = 14 s, exactly. Keep it or
-change it.""",
-    starter={"earliest": 14, "latest": 14},
-    solution={"earliest": 11, "latest": 14},
-    hints=[
-        "The kubelet does not see the app fail: it only sees probes fail. When does the first failing "
-        "probe come? The probe's ticks run every periodSeconds, at a phase that has nothing to do with "
-        "the moment the page went away.",
-        "The first probe after the page went away comes at 5 s at the soonest, or almost 3 s later. The "
-        "kill follows the third failure in a row: two more ticks, 3 s apart.",
-        "timeoutSeconds does not count here: a 404 comes back at once, and a probe waits its timeout only "
-        "for an app that does not answer. So the window is [5 + 2 x 3, 8 + 2 x 3).",
-    ],
-    starter_fails_with="predictions differ",
-    verify=_verify_predict_liveness,
-)
+verify_predict_liveness = Predictions(
+    dict.fromkeys(PREDICT_KEYS, "the kubelet's rules"), "write a number of seconds after the container started",
+    _observe_kill, validate=_a_window, same=lambda key, predicted, rule: abs(predicted - rule) <= TOLERANCE,
+    label="{key} kill ({question})", show=_seconds, against="the rules give")

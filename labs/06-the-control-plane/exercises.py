@@ -9,10 +9,6 @@ accepts a projected token for an audience (a TokenReview). Exercise 4's answer i
 check holds a second namespace in Terminating with a ConfigMap's finalizer, sends the patch,
 and waits for the namespace to go. Exercise 5 asks for predictions: the check deletes three
 Deployments, one per propagation policy, and looks at what is left.
-
-Each exercise names the failure its starter is meant to produce (starter_fails_with);
-tests/live/test_exercises.py proves on a live cluster that the starter fails with it and
-that the solution passes.
 """
 
 from __future__ import annotations
@@ -26,7 +22,7 @@ from podlab._api import request_json
 from podlab.assertions import expect_equal, expect_true
 from podlab.conditions import WaitCondition, deleted, satisfies
 from podlab.errors import PodlabError, WaitTimeout
-from podlab.exercises import Exercise, apply_answer, compare_predictions, require_pod, require_predictions
+from podlab.exercises import Predictions, apply_answer, one_of, require_pod, require_predictions
 from podlab.manifests import load_manifests
 from podlab.objects import KubeObject
 from podlab.podstate import is_ready
@@ -76,7 +72,7 @@ def _available(replicas: int):
 LEDGER_REPLICAS = 2
 
 
-def _verify_ledger(lab, answer: str) -> None:
+def verify_ledger(lab, answer: str) -> None:
     deployment = _require(answer, "Deployment", "ledger")
     service = _require(answer, "Service", "ledger")
     wanted = (service.get("spec") or {}).get("selector") or {}
@@ -102,32 +98,6 @@ def _verify_ledger(lab, answer: str) -> None:
     selected = [p for p in _list(lab, "/api/v1/namespaces/{namespace}/pods", _selector(wanted))
                 if not p["metadata"].get("deletionTimestamp") and is_ready(KubeObject(p, kind="Pod", api_version="v1"))]
     expect_equal("ready pods the Service ledger selects (app=ledger, tier=api)", len(selected), LEDGER_REPLICAS)
-
-
-SELECTOR_MISMATCH = Exercise(
-    id="06-selector-mismatch",
-    title="A Deployment whose selector and template disagree",
-    task=f"""\
-The ledger API runs as the Deployment `ledger` ({LEDGER_REPLICAS} replicas) behind the Service
-`ledger`, which selects its pods by `app=ledger, tier=api`. As written, the API server
-refuses the Deployment.
-
-Fix the manifest so that the Deployment is admitted, its {LEDGER_REPLICAS} replicas become
-available, and the Service selects them. Keep the Service's selector. The check applies
-your manifest, waits for the Deployment, and counts the ready pods the Service's selector
-matches.""",
-    starter=HERE / "ex1-ledger.starter.yaml",
-    solution=HERE / "ex1-ledger.solution.yaml",
-    hints=[
-        "Run the check and read the server's words: which part of the Deployment must agree with which?",
-        "A Deployment (through its ReplicaSet) counts the pods that match spec.selector; the pods it "
-        "creates carry spec.template.metadata.labels. The API server insists that the second match the first.",
-        "Compare the selector's labels with the template's, key by key: the template has `role: api` where "
-        "the selector (and the Service) ask for `tier: api`.",
-    ],
-    starter_fails_with="`selector` does not match template `labels`",
-    verify=_verify_ledger,
-)
 
 
 # -- Exercise 2: three replicas under a quota ------------------------------------------------------
@@ -175,7 +145,7 @@ def _replica_failure(rs: dict) -> dict | None:
     return None
 
 
-def _verify_workers(lab, answer: str) -> None:
+def verify_workers(lab, answer: str) -> None:
     deployment = _require(answer, "Deployment", "worker")
     spec = deployment.get("spec") or {}
     if spec.get("replicas") != WORKERS:
@@ -232,39 +202,12 @@ def _verify_workers(lab, answer: str) -> None:
         lab.delete(QUOTA_FILE)  # later exercises run without the quota, solved or not
 
 
-QUOTA_FIT = Exercise(
-    id="06-quota-fit",
-    title="Three replicas under a quota",
-    task=f"""\
-The lab's namespace has a budget (06-the-control-plane/quota.yaml): a LimitRange that
-gives a container that asks for nothing a default request (100m of CPU, 32Mi of memory),
-and a ResourceQuota that caps the requests of all pods in the namespace at 600m of CPU.
-The Deployment `worker` needs {WORKERS} replicas, each an app that needs {APP_CPU} of CPU
-and a small log shipper beside it. As written, only two of the three pods get created.
-
-Fix the Deployment so that all {WORKERS} replicas are created and become available within
-the quota. Keep {WORKERS} replicas, and do not give the app less than {APP_CPU}. The check
-creates the quota, applies your manifest, waits for the ReplicaSet's status, and reads its
-events. It removes the quota afterwards, so that later exercises run without it.""",
-    starter=HERE / "ex2-worker.starter.yaml",
-    solution=HERE / "ex2-worker.solution.yaml",
-    hints=[
-        "Run the check: the FailedCreate event says what the third pod asked for, what was used, and the limit.",
-        "Add up what one pod asks for as admitted: the app's 150m, and the log shipper's... it asks for "
-        "nothing in the manifest, but the LimitRange gives it a default request.",
-        "Give the log shipper a request of its own, small enough for three pods to fit in 600m: "
-        "`resources: {requests: {cpu: 25m, memory: 16Mi}}`.",
-    ],
-    starter_fails_with="exceeded quota",
-    verify=_verify_workers,
-)
-
-
 # -- Exercise 3: a projected token with its own audience and expiry --------------------------------
 
 AUDIENCE = "ledger.podlab.dev"
 MOUNT = "/var/run/secrets/ledger"
 MAX_EXPIRY = 900  # the ledger's rule: tokens live at most 15 minutes
+MAX_EXPIRY_MINUTES = MAX_EXPIRY // 60
 TOKEN_REVIEWS = "/apis/authentication.k8s.io/v1/tokenreviews"
 
 
@@ -299,7 +242,7 @@ def _token_source(pod: dict) -> tuple[str, dict]:
     raise AssertionError(f"✗ the volume at {MOUNT} must be a projected volume with a serviceAccountToken source")
 
 
-def _verify_reporter(lab, answer: str) -> None:
+def verify_reporter(lab, answer: str) -> None:
     pod = require_pod(answer, "reporter")
     path, source = _token_source(pod)
     apply_answer(lab, answer)
@@ -325,34 +268,6 @@ def _verify_reporter(lab, answer: str) -> None:
     own = token_review(lab, token, [])  # no audiences: the API server's own
     expect_true("the API server does not accept it for its own audiences (TokenReview without audiences: "
                 "authenticated=false)", not own.get("authenticated"))
-
-
-PROJECTED_TOKEN = Exercise(
-    id="06-projected-token",
-    title="A token for the ledger, and only for it",
-    task=f"""\
-Pod `reporter` sends a token to the ledger service. The ledger accepts a token only if the
-API server says, in a TokenReview naming the ledger's audience `{AUDIENCE}`, that the token
-was issued for that audience; and it wants tokens that live at most {MAX_EXPIRY // 60} minutes.
-The reporter reads its token from {MOUNT}/token, a projected service-account token. As
-written, the ledger refuses it.
-
-Fix the pod's projected token. The check applies your pod, reads the token the kubelet
-wrote, creates a TokenReview with the audience `{AUDIENCE}`, and checks that it is
-authenticated, for that audience, bound to pod reporter, and that the token lives no
-longer than {MAX_EXPIRY} s.""",
-    starter=HERE / "ex3-reporter.starter.yaml",
-    solution=HERE / "ex3-reporter.solution.yaml",
-    hints=[
-        "Run the check: it prints the audience the token was issued for. Who is that audience?",
-        "A serviceAccountToken source has three fields: `path`, `expirationSeconds`, and `audience`, "
-        "which defaults to the API server's own audience.",
-        f"Add `audience: {AUDIENCE}` to the serviceAccountToken source. (An expirationSeconds below 600 is "
-        "refused: the API server's minimum is ten minutes.)",
-    ],
-    starter_fails_with="does not accept the token for audience",
-    verify=_verify_reporter,
-)
 
 
 # -- Exercise 4: a namespace stuck in Terminating -----------------------------------------------------
@@ -407,7 +322,7 @@ def podlab_condition(description: str, test) -> WaitCondition:
 RELEASE_KEYS = ("target", "patch")
 
 
-def _verify_release(lab, answer) -> None:
+def verify_release(lab, answer) -> None:
     require_predictions(answer, RELEASE_KEYS, how="name what to patch and give the patch")
     target, patch = answer["target"], answer["patch"]
     if not isinstance(patch, dict):
@@ -444,34 +359,6 @@ def _verify_release(lab, answer) -> None:
     expect_equal(f"GET namespace {name}: HTTP status", lab.request("GET", f"/api/v1/namespaces/{name}").status, 404)
 
 
-RELEASE_NAMESPACE = Exercise(
-    id="06-release-namespace",
-    title="A namespace stuck in Terminating",
-    task=f"""\
-A second namespace, the lab's with `-held` at the end, was deleted and will not go: it
-stays in phase Terminating. Find out what holds it (read the namespace's status), then
-write the patch that releases it. Your answer is a dict: `target`, what to patch,
-'namespace' (the held namespace itself) or 'configmap/<name>' (a ConfigMap in it), and
-`patch`, a JSON merge patch. Release only what holds the namespace, and let the namespace
-controller finish its work.
-
-The check holds the namespace again if it is gone (ConfigMap {HELD_CONFIGMAP} with the
-finalizer {HOLD_FINALIZER}, then the namespace is deleted), sends your patch, and waits up
-to {RELEASE_TIMEOUT:.0f} s for the namespace to be gone.""",
-    starter={"target": "namespace", "patch": {"metadata": {"finalizers": None}}},
-    solution={"target": f"configmap/{HELD_CONFIGMAP}", "patch": {"metadata": {"finalizers": None}}},
-    hints=[
-        "Read the held namespace's status.conditions: the namespace controller names what is left and why.",
-        f"NamespaceFinalizersRemaining names the finalizer {HOLD_FINALIZER} on one object in the namespace. "
-        "Which object? `lab.request('GET', f'/api/v1/namespaces/{held}/configmaps')` lists them.",
-        f"Patch the ConfigMap, not the namespace: target 'configmap/{HELD_CONFIGMAP}', patch "
-        "{'metadata': {'finalizers': None}}. (In real life, first ask who put the finalizer there, and why.)",
-    ],
-    starter_fails_with="still Terminating",
-    verify=_verify_release,
-)
-
-
 # -- Exercise 5: predict, then observe: what each propagation policy leaves behind ----------------------
 
 PREDICT_FILE = HERE / "predict-propagation.yaml"
@@ -481,6 +368,7 @@ ORDER = ("before its pods", "after its pods")
 LEFT_KEYS = {f"{policy}: left behind": policy for policy in POLICIES}
 ORDER_KEYS = {f"{policy}: the Deployment is gone": policy for policy in ("Background", "Foreground")}
 PREDICT_KEYS = (*LEFT_KEYS, *ORDER_KEYS)
+LEFT_WORDS, ORDER_WORDS = ", ".join(map(repr, LEFT)), " or ".join(map(repr, ORDER))
 
 
 def _owned(obj: dict | None) -> bool:
@@ -520,14 +408,7 @@ def _observe_deletion(lab, policy: str) -> tuple[str, str]:
     return left, order
 
 
-def _verify_predict_propagation(lab, predictions) -> None:
-    require_predictions(predictions, PREDICT_KEYS,
-                        how=f"write one of {', '.join(map(repr, LEFT))} (left behind) or of "
-                            f"{', '.join(map(repr, ORDER))} (the Deployment is gone)")
-    odd = [k for k in LEFT_KEYS if predictions[k] not in LEFT] + [k for k in ORDER_KEYS if predictions[k] not in ORDER]
-    if odd:
-        raise AssertionError(f"✗ {', '.join(odd)}: a prediction is one of {', '.join(map(repr, LEFT))} "
-                             f"(left behind), or {', '.join(map(repr, ORDER))}")
+def _observe_propagation(lab) -> dict[str, str]:
     for policy in POLICIES:  # a clean start: nothing of an earlier attempt
         lab.delete(f"prop-{policy.lower()}", kind="Deployment", api_version="apps/v1")
         _clean(lab, f"prop-{policy.lower()}")
@@ -536,49 +417,13 @@ def _verify_predict_propagation(lab, predictions) -> None:
         lab.wait(f"prop-{policy.lower()}", _available(2), kind="Deployment", api_version="apps/v1",
                  timeout=READY_TIMEOUT)
     observed = {policy: _observe_deletion(lab, policy) for policy in POLICIES}
-    compare_predictions([(key, predictions[key], observed[policy][0], predictions[key] == observed[policy][0])
-                         for key, policy in LEFT_KEYS.items()]
-                        + [(key, predictions[key], observed[policy][1], predictions[key] == observed[policy][1])
-                           for key, policy in ORDER_KEYS.items()])
+    return ({key: observed[policy][0] for key, policy in LEFT_KEYS.items()}
+            | {key: observed[policy][1] for key, policy in ORDER_KEYS.items()})
 
 
-PREDICT_PROPAGATION = Exercise(
-    id="06-predict-propagation",
-    title="Predict, then observe: what a deletion leaves behind",
-    task=f"""\
-Three identical Deployments (06-the-control-plane/predict-propagation.yaml), two replicas
-each: prop-background, prop-foreground and prop-orphan. The check deletes each with the
-propagation policy its name says (DeleteOptions.propagationPolicy), waits until the
-Deployment is gone, and looks at what is left once the garbage collector is done.
-
-Predict, for each policy, what is left behind, one of {', '.join(map(repr, LEFT))}; and,
-for Background and Foreground, whether the Deployment is gone {' or '.join(map(repr, ORDER))}.
-(The pods take 3 s to stop: their app ignores SIGTERM.)
-
-The starter holds a few beliefs often heard. Keep them or change them.""",
-    starter={
-        "Background: left behind": "nothing",
-        "Foreground: left behind": "nothing",
-        "Orphan: left behind": "pods",
-        "Background: the Deployment is gone": "before its pods",
-        "Foreground: the Deployment is gone": "before its pods",
-    },
-    solution={
-        "Background: left behind": "nothing",
-        "Foreground: left behind": "nothing",
-        "Orphan: left behind": "replicaset and pods",
-        "Background: the Deployment is gone": "before its pods",
-        "Foreground: the Deployment is gone": "after its pods",
-    },
-    hints=[
-        "A Deployment owns ReplicaSets, and a ReplicaSet owns pods (metadata.ownerReferences): the garbage "
-        "collector follows these links one step at a time.",
-        "Orphan removes the owner reference of the Deployment's direct dependents, the ReplicaSets, and nothing "
-        "else: what then owns the pods, and does it still exist?",
-        "Foreground keeps the owner, with a deletionTimestamp and the finalizer foregroundDeletion, until every "
-        "dependent that blocks its deletion is gone; Background removes the owner at once and lets the garbage "
-        "collector delete the dependents afterwards.",
-    ],
-    starter_fails_with="predictions differ",
-    verify=_verify_predict_propagation,
-)
+verify_predict_propagation = Predictions(
+    dict.fromkeys(PREDICT_KEYS, ""), f"write one of {', '.join(map(repr, LEFT))} (left behind) or of "
+                                     f"{', '.join(map(repr, ORDER))} (the Deployment is gone)",
+    _observe_propagation, label="{key}",
+    validate=one_of({**dict.fromkeys(LEFT_KEYS, LEFT), **dict.fromkeys(ORDER_KEYS, ORDER)},
+                    say=f"a prediction is one of {LEFT_WORDS} (left behind), or {', '.join(map(repr, ORDER))}"))

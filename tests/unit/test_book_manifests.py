@@ -19,10 +19,12 @@ import pytest
 
 from podlab.images import AGNHOST_IMAGE, LAB_IMAGE
 from podlab.errors import PodlabError
+from podlab.exercises import DECLARATIONS
 from podlab.manifests import load_manifests
 
 ROOT = Path(__file__).resolve().parents[2]
-FILES = sorted([*ROOT.glob("book/*/*.yaml"), *ROOT.glob("labs/*/*.yaml")])
+# A lab's exercises.yaml declares its exercises (podlab.exercises): not a manifest.
+FILES = sorted(p for p in [*ROOT.glob("book/*/*.yaml"), *ROOT.glob("labs/*/*.yaml")] if p.name != DECLARATIONS)
 IMAGE_EXCEPTION = "# podlab: image exception: "
 INVALID = {"# podlab: not valid YAML: ": "is not valid YAML", "# podlab: not a valid manifest: ": "lacks apiVersion"}
 

@@ -231,3 +231,107 @@ def test_predictions_are_checked_for_shape_before_anything_runs():
     with pytest.raises(AssertionError, match=r"no prediction yet for a, b"):
         require_predictions({"a": "?", "b": 2}, keys, how="x", answered=lambda v: isinstance(v, bool))
     require_predictions({"a": 1, "b": 2}, keys, how="x")  # every key answered: no complaint
+
+
+DECLARED_MODULE = '''
+from podlab.assertions import expect_equal
+
+BOUND = 12.5
+
+def verify_answer(lab, answer):
+    expect_equal("answer", answer, {"a": ("x", 1)})
+'''
+
+DECLARED = '''
+- id: lab-one
+  title: Within {BOUND:.0f} s
+  task: |
+    Keep $NAME and ${NAME} as they are; wait {BOUND} s.
+  starter: one.starter.yaml
+  solution: |
+    {
+        'a': ('x', 1),
+    }
+  hints:
+  - >-
+    First hint, folded
+    onto one line.
+  starter_fails_with: expected
+  verify: verify_answer
+'''
+
+
+def declared_lab(tmp_path: Path, declarations: str = DECLARED) -> Path:
+    (tmp_path / "exercises.py").write_text(DECLARED_MODULE)
+    (tmp_path / "exercises.yaml").write_text(declarations)
+    (tmp_path / "one.starter.yaml").write_text("kind: Pod\n")
+    return tmp_path / "exercises.py"
+
+
+def test_an_exercises_yaml_declares_the_exercises_and_the_module_holds_their_checks(tmp_path):
+    (ex,) = load_exercises(declared_lab(tmp_path))
+    assert (ex.id, ex.title) == ("lab-one", "Within 12 s")
+    assert ex.task == "Keep $NAME and ${NAME} as they are; wait 12.5 s.\n"  # constants filled, a shell's text kept
+    assert ex.hints == ["First hint, folded onto one line."]
+    assert ex.starter == "kind: Pod\n"  # a file beside the module, read
+    assert ex.solution == {"a": ("x", 1)}  # a Python literal, tuples and all
+    assert ex.verify.__name__ == "verify_answer"
+    ex.verify(None, ex.solution)
+
+
+@pytest.mark.parametrize("change, error", [
+    (("verify: verify_answer", "verify: verify_nothing"), "verify names 'verify_nothing', which"),
+    (("{BOUND} s", "{BOUNDS} s"), r"the prose names \{BOUNDS\}, which the module does not define"),
+    (("  starter_fails_with: expected\n", ""), "exactly the fields id, title, task, starter, solution, hints, "
+                                               "starter_fails_with, verify"),
+    (("one.starter.yaml", "\"{'a': \""), "neither a file beside the module nor a Python literal"),
+])
+def test_a_declaration_that_cannot_be_built_says_which_exercise_and_why(tmp_path, change, error):
+    with pytest.raises(PodlabError, match=f"exercises.yaml, exercise lab-one: .*{error}"):
+        load_exercises(declared_lab(tmp_path, DECLARED.replace(*change)))
+
+
+def test_every_lab_declares_its_exercises_in_yaml_and_keeps_only_checks_in_python():
+    from podlab.exercises import DECLARATIONS, EXERCISE_FILE
+    for module in sorted((ROOT / "labs").glob(f"*/{EXERCISE_FILE}")):
+        assert (module.parent / DECLARATIONS).is_file(), f"{module.parent.name} has no {DECLARATIONS}"
+        assert "Exercise(" not in module.read_text(), f"{module}: declare exercises in {DECLARATIONS}"
+
+
+def test_declarations_that_are_not_yaml_name_their_file(tmp_path):
+    with pytest.raises(PodlabError, match=r"exercises.yaml is not valid YAML"):
+        load_exercises(declared_lab(tmp_path, DECLARED.replace("one.starter.yaml", "{'a': ")))
+
+
+def test_a_prediction_exercise_checks_the_shape_observes_and_compares(capsys):
+    from podlab.exercises import Predictions, one_of
+
+    seen = []
+
+    def observe(lab):
+        seen.append(lab)
+        return {"pod-a": "Running", "pod-b": "Failed"}
+    verify = Predictions({"pod-a": "restartPolicy Always", "pod-b": "restartPolicy Never"},
+                         "write a phase for each pod", observe,
+                         validate=one_of({"pod-a": ("Running", "Failed"), "pod-b": ("Running", "Failed")},
+                                         say="a phase is Running or Failed"))
+    with pytest.raises(AssertionError, match=r"^✗ no prediction yet for pod-b: write a phase for each pod, then"):
+        verify("lab", {"pod-a": "Running", "pod-b": None})
+    with pytest.raises(AssertionError, match=r"^✗ pod-b: a phase is Running or Failed$"):
+        verify("lab", {"pod-a": "Running", "pod-b": "Done"})
+    assert seen == [], "nothing is observed before the predictions have the right shape"
+    with pytest.raises(AssertionError, match=r"✗ 1 of 2 predictions differ from what the cluster did: pod-b "):
+        verify("lab", {"pod-a": "Running", "pod-b": "Running"})
+    verify("lab", {"pod-a": "Running", "pod-b": "Failed"})
+    assert capsys.readouterr().out.splitlines() == [
+        "✓ pod-a (restartPolicy Always)  predicted 'Running', observed 'Running'",
+        "✗ pod-b (restartPolicy Never)   predicted 'Running', observed 'Failed'",
+        "✓ pod-a (restartPolicy Always)  predicted 'Running', observed 'Running'",
+        "✓ pod-b (restartPolicy Never)   predicted 'Failed', observed 'Failed'"]
+    assert seen == ["lab", "lab"]
+
+
+def test_command_line_joins_command_and_args():
+    from podlab.exercises import command_line
+    assert command_line({"command": ["sh", "-c"], "args": ["sleep 3"]}) == "sh -c sleep 3"
+    assert command_line({}) == ""
