@@ -22,7 +22,7 @@ from typing import Any
 
 from . import podstate
 
-Observed = Any  # the object as last seen (a KubeObject, or a V1Pod in tests), None when absent
+Observed = Any  # the object as last seen (a KubeObject), None when absent
 
 
 def _never(obj: Observed | None) -> str | None:
@@ -100,7 +100,7 @@ def terminated(reason: str | None = None, *, exit_code: int | None = None,
     Gives up once the pod has finished and none of its runs ended that way.
     """
     def matching(pod: Any) -> bool:
-        return any((reason is None or t.reason == reason) and (exit_code is None or t.exit_code == exit_code)
+        return any((reason is None or t.get("reason") == reason) and (exit_code is None or t.get("exitCode") == exit_code)
                    for _, t in podstate.terminations(pod, container))
 
     def give_up(pod: Observed | None) -> str | None:

@@ -8,6 +8,7 @@ from kubernetes.client import ApiClient
 
 from . import podstate
 from .events import Event, events
+from .objects import as_object
 from .podstate import Pod, state_line, summarize_pod, terminated_line
 from .pods import logs
 
@@ -23,18 +24,19 @@ def describe_pod(pod: Pod | None, recent: Sequence[Event], tails: PodLogs) -> st
     """A multi-line report: phase, conditions, container states, recent events, log tails."""
     if pod is None:
         return "The pod does not exist."
-    status = pod.status
+    pod = as_object(pod, kind="Pod")
+    status = pod.get("status") or {}
     node = podstate.node_name(pod)
-    reason = f" ({status.reason}: {status.message})" if status and status.reason else ""
+    reason = f" ({status.reason}: {status.get('message')})" if status.get("reason") else ""
     lines = [f"pod/{pod.metadata.name}: phase {podstate.phase(pod)}{reason}" + (f" on node {node}" if node else "")]
 
-    conditions = (status.conditions if status else None) or []
+    conditions = status.get("conditions") or []
     lines.append("  conditions:")
     if not conditions:
         lines.append("    (none yet)")
     width = max((len(c.type) for c in conditions), default=0)
     for c in conditions:
-        why = ": ".join(x for x in (c.reason, c.message) if x)
+        why = ": ".join(x for x in (c.get("reason"), c.get("message")) if x)
         lines.append(f"    {c.type:<{width}}  {c.status:<5}  {why}".rstrip())
 
     for title, init in (("init containers", True), ("containers", False)):
@@ -43,8 +45,8 @@ def describe_pod(pod: Pod | None, recent: Sequence[Event], tails: PodLogs) -> st
             continue
         lines.append(f"  {title}:")
         for cs in statuses:
-            lines.append(f"    {cs.name}: {state_line(cs)}; ready={cs.ready}, restarts={cs.restart_count}")
-            last = cs.last_state.terminated if cs.last_state else None
+            lines.append(f"    {cs.name}: {state_line(cs)}; ready={cs.get('ready')}, restarts={cs.get('restartCount')}")
+            last = (cs.get("lastState") or {}).get("terminated")
             if last is not None:
                 lines.append(f"      last run: {terminated_line(last)}")
 
@@ -71,7 +73,7 @@ def hint_for_pod(pod: Pod | None) -> str:
         return ("The container could not be created: a referenced ConfigMap/Secret (or key) "
                 "may be missing; see the message above.")
     exited = [cs for cs in podstate.container_statuses(pod, init=False)
-              if cs.restart_count or (cs.state and cs.state.terminated and cs.state.terminated.exit_code)]
+              if cs.get("restartCount") or ((cs.get("state") or {}).get("terminated") or {}).get("exitCode")]
     if "CrashLoopBackOff" in reasons or (exited and not podstate.is_finished(pod)):
         return "The container keeps exiting: its log above says why; check command and args."
     if podstate.condition(pod, "PodScheduled") == "False":
@@ -87,16 +89,17 @@ def collect_pod_report(namespace: str, pod: Pod | None, *, api: ApiClient | None
     """describe_pod() with the pod's events and log tails fetched from the cluster."""
     if pod is None:
         return describe_pod(None, (), {})
-    name = pod.metadata.name
+    name = as_object(pod, kind="Pod").metadata.name
     try:
         recent = events(namespace, name, api=api)
     except Exception:  # same: report what can be reported
         recent = []
     tails: dict[str, tuple[str, str]] = {}
     for cs in podstate.container_statuses(pod):
-        if cs.state and cs.state.waiting and cs.restart_count:
+        state = cs.get("state") or {}
+        if state.get("waiting") is not None and cs.get("restartCount"):
             which, previous = "previous run", True  # the current instance has not started
-        elif (cs.state and (cs.state.running or cs.state.terminated)) or cs.restart_count:
+        elif state.get("running") is not None or state.get("terminated") is not None or cs.get("restartCount"):
             which, previous = "current run", False
         else:
             continue  # never started: no log to show

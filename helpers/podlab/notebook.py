@@ -4,7 +4,7 @@ nbval compares every cell's output with the saved one, and it runs cells with
 store_history=False, where a trailing `;` does not hide a cell's result. A cell ending
 in `lab.wait("demo", podlab.ready)` would otherwise print a pod full of uids, IPs and
 timestamps. KubeObject (what podlab returns) shows itself that way already; this also
-covers the client's own V1Pod (e.g. `pod.model`). Only the notebook display changes:
+covers the client's own V1Pod (a cell that calls the kubernetes client itself). Only the notebook display changes:
 repr(), str() and print() are untouched.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from kubernetes import client
 
 from .livestatus import in_kernel
-from .podstate import pod_line
+from .objects import pod_line
 
 __all__ = ["pod_line", "show_pods_briefly"]
 

@@ -188,7 +188,7 @@ def wait_for_event(namespace: str, involved_name: str, reason: str, *, timeout: 
     so an event may appear a moment after the state change it reports.
     """
     def about(items: Iterable[Any]) -> list[Any]:
-        return [e for e in items if e.involved_object.name == involved_name and e.reason == reason]
+        return [e for e in items if e.involvedObject.get("name") == involved_name and e.get("reason") == reason]
 
     found = wait_for_objects(namespace, "Event", "", lambda items: bool(about(items)),
                              description=f"holding a {reason} event about {involved_name}",

@@ -8,30 +8,30 @@ from kubernetes import client
 
 from podlab.diagnostics import describe_pod, hint_for_pod, summarize_pod
 from podlab.events import Event, event_from
+from podlab.objects import KubeObject
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
 
-def crashing_pod() -> client.V1Pod:
-    return client.V1Pod(
-        metadata=client.V1ObjectMeta(name="crash"),
-        spec=client.V1PodSpec(node_name="node-1", containers=[client.V1Container(name="app")]),
-        status=client.V1PodStatus(
-            phase="Running",
-            conditions=[
-                client.V1PodCondition(type="PodScheduled", status="True"),
-                client.V1PodCondition(type="Ready", status="False", reason="ContainersNotReady",
-                                      message="containers with unready status: [app]"),
+def crashing_pod() -> KubeObject:
+    return KubeObject({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "crash"},
+        "spec": {"nodeName": "node-1", "containers": [{"name": "app"}]},
+        "status": {
+            "phase": "Running",
+            "conditions": [
+                {"type": "PodScheduled", "status": "True"},
+                {"type": "Ready", "status": "False", "reason": "ContainersNotReady",
+                 "message": "containers with unready status: [app]"},
             ],
-            container_statuses=[client.V1ContainerStatus(
-                name="app", ready=False, restart_count=2, image="busybox", image_id="",
-                state=client.V1ContainerState(waiting=client.V1ContainerStateWaiting(
-                    reason="CrashLoopBackOff", message="back-off 20s restarting failed container")),
-                last_state=client.V1ContainerState(terminated=client.V1ContainerStateTerminated(
-                    exit_code=1, reason="Error")),
-            )],
-        ),
-    )
+            "containerStatuses": [{
+                "name": "app", "ready": False, "restartCount": 2, "image": "busybox", "imageID": "",
+                "state": {"waiting": {"reason": "CrashLoopBackOff",
+                                      "message": "back-off 20s restarting failed container"}},
+                "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}},
+            }],
+        },
+    })
 
 
 def test_report_shows_phase_conditions_states_events_and_log_tail():
@@ -73,13 +73,12 @@ def test_summary_is_one_line_with_phase_conditions_and_stuck_containers():
 def test_hints_follow_the_state():
     assert "keeps exiting" in hint_for_pod(crashing_pod())
     between_restarts = crashing_pod()
-    between_restarts.status.container_statuses[0].state = client.V1ContainerState(
-        terminated=client.V1ContainerStateTerminated(exit_code=1, reason="Error"))
+    between_restarts["status"]["containerStatuses"][0]["state"] = {"terminated": {"exitCode": 1, "reason": "Error"}}
     assert "keeps exiting" in hint_for_pod(between_restarts)
     pod = crashing_pod()
-    pod.status.container_statuses[0].state.waiting.reason = "ImagePullBackOff"
+    pod.status.containerStatuses[0].state.waiting["reason"] = "ImagePullBackOff"
     assert "LAB_IMAGE" in hint_for_pod(pod)
-    pod.status.container_statuses[0].state.waiting.reason = "CreateContainerConfigError"
+    pod.status.containerStatuses[0].state.waiting["reason"] = "CreateContainerConfigError"
     assert "ConfigMap/Secret" in hint_for_pod(pod)
     assert "check the name" in hint_for_pod(None)
 

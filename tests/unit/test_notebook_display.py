@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from kubernetes import client
 
-from podlab.podstate import pod_line
-from podlab.objects import KubeObject, KubeObjects
+from podlab.objects import KubeObject, KubeObjects, pod_line
 
 
 def test_pod_line_shows_name_phase_and_readiness_only():

@@ -1,11 +1,11 @@
-"""Reading a pod's state (podlab.podstate): pure functions of V1Pod objects built here."""
+"""Reading a pod's state (podlab.podstate): pure functions of pods as served (KubeObjects built here)."""
 
 from __future__ import annotations
 
 from kubernetes import client
 
 from podlab import podstate
-from podlab.objects import KubeObject
+from podlab.objects import KubeObject, pod_line
 
 from pods_for_tests import container, pod
 
@@ -17,7 +17,8 @@ def test_phase_and_conditions():
     assert podstate.condition(running, "PodScheduled") is None
     assert podstate.is_ready(running) and not podstate.is_finished(running)
     assert podstate.node_name(running) == "n1"
-    assert podstate.phase(client.V1Pod(metadata=client.V1ObjectMeta(name="new"))) == "Unknown"
+    assert podstate.phase(KubeObject({"kind": "Pod", "metadata": {"name": "new"}})) == "Unknown"
+    assert podstate.phase({"metadata": {"name": "plain"}, "status": {"phase": "Failed"}}) == "Failed"  # a dict reads alike
 
 
 def test_ready_needs_running_and_ready_true():
@@ -39,7 +40,7 @@ def test_restarts_sum_regular_containers_unless_one_is_named():
 def test_terminations_include_the_run_before_a_restart():
     p = pod("Running", containers=[container("app", waiting="CrashLoopBackOff", last=(1, "Error"), restarts=1),
                                    container("done", terminated=(0, "Completed"))])
-    assert [(name, t.exit_code, t.reason) for name, t in podstate.terminations(p)] == [
+    assert [(name, t.exitCode, t.reason) for name, t in podstate.terminations(p)] == [
         ("app", 1, "Error"), ("done", 0, "Completed")]
     assert podstate.waiting_reasons(p) == {"CrashLoopBackOff"}
 
@@ -58,10 +59,10 @@ def test_state_lines_and_summary():
     assert podstate.summarize_pod(p) == "Running · Ready=False · app: waiting: CrashLoopBackOff"
     assert podstate.state_line(container(terminated=(137, "OOMKilled"))) == "terminated: exit code 137 (OOMKilled)"
     assert podstate.summarize_pod(None) == "not found (yet)"
-    assert podstate.pod_line(p) == "pod/demo: Running, Ready=False"
+    assert pod_line(p) == "pod/demo: Running, Ready=False"
 
 
-def test_a_kube_object_reads_the_same_as_the_v1pod():
+def test_a_client_model_reads_the_same_as_its_json():
     raw = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "demo"},
            "spec": {"nodeName": "n1", "containers": [{"name": "app", "image": "busybox"}]},
            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
@@ -71,7 +72,12 @@ def test_a_kube_object_reads_the_same_as_the_v1pod():
     obj = KubeObject(raw)
     assert podstate.is_ready(obj) and podstate.restart_count(obj) == 2
     assert [(n, t.reason) for n, t in podstate.terminations(obj)] == [("app", "Error")]
-    assert podstate.pod_line(obj) == "pod/demo: Running, Ready=True"
+    assert pod_line(obj) == "pod/demo: Running, Ready=True"
+    model = client.V1Pod(metadata=client.V1ObjectMeta(name="demo"), status=client.V1PodStatus(
+        phase="Running", container_statuses=[client.V1ContainerStatus(
+            name="app", ready=True, restart_count=2, image="b", image_id="",
+            last_state=client.V1ContainerState(terminated=client.V1ContainerStateTerminated(exit_code=1, reason="Error")))]))
+    assert podstate.restart_count(model) == 2 and podstate.terminations(model) == podstate.terminations(obj)
 
 
 def test_state_reason_of_the_first_or_the_named_container():
