@@ -14,10 +14,10 @@ from pathlib import Path
 
 from podlab import WaitTimeout, expect_equal, expect_line, expect_same, expect_true, ready
 from podlab.exercises import Predictions, require_pod
+from podlab.timeouts import ANSWER_READY
 
 HERE = Path(__file__).resolve().parent
 
-READY_TIMEOUT = 60.0
 # How long the DNS check keeps asking. CoreDNS learns of a new Service and its endpoints
 # from a watch, usually within a second; nothing upstream promises a bound, so this is ours.
 DNS_TIMEOUT = 30.0
@@ -27,7 +27,7 @@ DNS_TIMEOUT = 30.0
 LABEL_UPDATE_BOUND = 180.0
 
 
-def _ready_pod(lab, answer, name: str, *, timeout: float = READY_TIMEOUT):
+def _ready_pod(lab, answer, name: str, *, timeout: float = ANSWER_READY):
     """Apply the answer, insist that it defines the pod `name`, and wait until it is Ready."""
     require_pod(answer, name)
     lab.apply(answer)
@@ -168,7 +168,7 @@ def verify_dns(lab, answer: str) -> None:
                     if line.strip() and not line.startswith("#")))
     # Another pod asks cluster DNS. busybox's nslookup: full names only, exit code 0 on an answer.
     lab.apply(HERE / "dns-client.yaml")
-    lab.wait("dns-client", ready, timeout=READY_TIMEOUT)
+    lab.wait("dns-client", ready, timeout=ANSWER_READY)
     lookup = ["nslookup", fqdn]
     try:
         lab.exec_until("dns-client", lookup, timeout=DNS_TIMEOUT)
@@ -194,7 +194,7 @@ def verify_service_vars(lab, answer: str) -> None:
     # right after the Service can miss them. Upstream's conformance test ("Pods should contain
     # environment variables for services") retries for the same reason; so does this check.
     lab.recreate_until(answer, "frontend", lambda pod: "BACKEND_SERVICE_HOST" in lab.env("frontend"),
-                       description="with the backend Service's variables", timeout=READY_TIMEOUT)
+                       description="with the backend Service's variables", timeout=ANSWER_READY)
     service = lab.get("Service", "backend")
     url = f"http://{service['spec']['clusterIP']}:{service['spec']['ports'][0]['port']}"
     argv = lab.exec("frontend", ["cat", "/proc/1/cmdline"]).check().stdout.split("\0")

@@ -16,10 +16,10 @@ from pathlib import Path
 from podlab import (WaitTimeout, expect_equal, expect_line, expect_true, finished, ready, restart_count,
                     satisfies, state_reason)
 from podlab.exercises import Predictions, apply_answer, container_status, require_pod
+from podlab.timeouts import ANSWER_READY
 
 HERE = Path(__file__).resolve().parent
 
-READY_TIMEOUT = 60.0
 # How long a check follows a container's log for a line it expects. The app of exercise 1
 # writes a line a second and busybox's `tail -F` looks at the file once a second, so the
 # first three lines take about four seconds; the rest is slack for a loaded machine.
@@ -74,7 +74,7 @@ def verify_log_sidecar(lab, answer: str) -> None:
                              "until it exits, and `tail -F` never exits (a sidecar needs "
                              "restartPolicy: Always)")
     apply_answer(lab, answer)
-    lab.wait("shop", ready, timeout=READY_TIMEOUT)
+    lab.wait("shop", ready, timeout=ANSWER_READY)
 
     # Does the shipper see the file at all? Then give it time to copy three lines.
     visible = lab.exec("shop", ["test", "-e", APP_LOG], container="log-shipper").exit_code == 0
@@ -115,7 +115,7 @@ def verify_reload(lab, answer: str) -> None:
                              "its containers see (and could signal) every process on the node. "
                              "Share the processes of this pod only")
     apply_answer(lab, answer)
-    lab.wait("reloader", ready, timeout=READY_TIMEOUT)
+    lab.wait("reloader", ready, timeout=ANSWER_READY)
 
     seen = lab.processes("reloader", container="tool")
     candidates = [p.pid for p in seen if APP_MARKER in p.args]
@@ -157,7 +157,7 @@ def host_aliases_section(hosts: str) -> dict[str, str]:
 def verify_hosts(lab, answer: str) -> None:
     require_pod(answer, "orders")
     apply_answer(lab, answer)
-    lab.wait("orders", ready, timeout=READY_TIMEOUT)
+    lab.wait("orders", ready, timeout=ANSWER_READY)
     hosts = lab.read_file("orders", "/etc/hosts")
     if HOST_ALIASES_MARKER not in hosts:
         raise AssertionError(f"✗ /etc/hosts of pod orders has no line {HOST_ALIASES_MARKER!r}: "

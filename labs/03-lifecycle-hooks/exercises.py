@@ -20,19 +20,15 @@ from podlab import (NODE_SHARE_DIR, PodlabError, WaitTimeout, expect_equal, expe
 from podlab.timing import parse_marks
 from podlab.exercises import (Predictions, apply_answer, command_line, container_status, require_container,
                               require_pod)
+from podlab.timeouts import ANSWER_READY, EVENT_RECORDED
 
 HERE = Path(__file__).resolve().parent
 
-# A lab pod starts in a second or two (the image is on the node); a postStart hook of two
-# seconds comes on top. 60 s leaves room for a loaded machine.
-READY_TIMEOUT = 60.0
 # How long a check follows a container's log for a line it expects: the lines come at once.
 LOG_TIMEOUT = 20.0
 # A pod that runs once (restartPolicy Never) and whose container ends by itself, by a failed
 # hook or by a failed liveness probe (every second, one failure) ends within seconds.
 SETTLE_TIMEOUT = 60.0
-# Events are recorded asynchronously, a moment after the state change they report.
-EVENT_TIMEOUT = 30.0
 
 
 def _has_ended(pod) -> bool:
@@ -64,7 +60,7 @@ def verify_catalog(lab, answer: str) -> None:
                              f"(two seconds of work, then {CATALOG_CONF}); you may move it")
     apply_answer(lab, answer)
     pod = lab.wait("catalog", satisfies(lambda p: is_ready(p) or _has_ended(p), "ready, or finished"),
-                   timeout=READY_TIMEOUT)
+                   timeout=ANSWER_READY)
     if _has_ended(pod):
         log = lab.logs("catalog", container="app").strip()
         ended = (container_status(pod, "app").get("state") or {}).get("terminated") or {}
@@ -96,7 +92,7 @@ def journal_path(lab, name: str = "worker.log") -> str:
 def remove_node_files(lab) -> None:
     """Remove what this lab's pods wrote on the node (its namespace's directory), with a helper pod."""
     lab.apply(HERE / "node-share.yaml")
-    lab.wait("node-share", ready, timeout=READY_TIMEOUT)
+    lab.wait("node-share", ready, timeout=ANSWER_READY)
     # The parent directory goes too once no lab has a directory in it (rmdir refuses otherwise).
     lab.exec("node-share", f"rm -rf /share/{JOURNAL_DIR}/{lab.namespace} && "
                            f"{{ rmdir /share/{JOURNAL_DIR} 2>/dev/null; true; }}").check()
@@ -108,7 +104,7 @@ def verify_drain(lab, answer: str) -> None:
     remove_node_files(lab)  # a journal left by an earlier attempt
     try:
         apply_answer(lab, answer)
-        lab.wait("worker", ready, timeout=READY_TIMEOUT)
+        lab.wait("worker", ready, timeout=ANSWER_READY)
         # Delete the pod just after a job has started: the job then has four seconds to go.
         lab.wait_for_log("worker", "job 1 started", container="worker", timeout=LOG_TIMEOUT)
         timeline = lab.timeline("worker")
@@ -175,9 +171,9 @@ def verify_inventory(lab, answer: str) -> None:
     apply_answer(lab, answer)
     pod = lab.wait("inventory", satisfies(
         lambda p: is_ready(p) or state_reason(p, "app") == "PostStartHookError" or _has_ended(p),
-        "ready, or failing its postStart hook"), timeout=READY_TIMEOUT)
+        "ready, or failing its postStart hook"), timeout=ANSWER_READY)
     if not is_ready(pod):
-        event = lab.wait_for_event("inventory", "FailedPostStartHook", timeout=EVENT_TIMEOUT)
+        event = lab.wait_for_event("inventory", "FailedPostStartHook", timeout=EVENT_RECORDED)
         waiting = (container_status(pod, "app").get("state") or {}).get("waiting") or {}
         raise AssertionError(
             "✗ the postStart hook of container app failed, so the kubelet stopped the container (and, "
@@ -236,7 +232,7 @@ def verify_orders(lab, answer: str) -> None:
         raise AssertionError(f"✗ the hook asks port {request.get('port')!r}, which container api does not "
                              "declare by that name")
     apply_answer(lab, answer)
-    lab.wait("orders", ready, timeout=READY_TIMEOUT)  # the readiness probe: the server listens
+    lab.wait("orders", ready, timeout=ANSWER_READY)  # the readiness probe: the server listens
     # Does anything in the pod listen on the hook's port, on the pod's IP? (Read from the kernel's
     # socket tables: a test request could set off the drain itself.)
     reachable = port in reachable_ports(lab, "orders", "api")
@@ -246,7 +242,7 @@ def verify_orders(lab, answer: str) -> None:
     if "drain-requested" not in timeline.names():
         if not reachable:
             # The request was refused: the kubelet records the hook's failure (asynchronously).
-            event = lab.wait_for_event("orders", "FailedPreStopHook", timeout=EVENT_TIMEOUT)
+            event = lab.wait_for_event("orders", "FailedPreStopHook", timeout=EVENT_RECORDED)
             raise AssertionError(f"✗ the preStop hook failed (event {event.reason}: {event.message}), and "
                                  f"the kubelet went on to SIGTERM: nothing in the pod listens on port {port}, "
                                  f"so the kubelet's request to the pod's IP was refused. The server listens on port {SERVER_PORT}")
@@ -279,7 +275,7 @@ def _observe_prestop(lab) -> dict[str, bool]:
     """Whether each predict pod's preStop hook ran: from its marks, once its container has ended."""
     lab.delete(HERE / PREDICT_FILE, grace_period=1)  # a clean start: no pod of an earlier attempt
     lab.apply(HERE / PREDICT_FILE)
-    lab.wait("deleted", ready, timeout=READY_TIMEOUT)
+    lab.wait("deleted", ready, timeout=ANSWER_READY)
     timeline = lab.timeline("deleted")  # the pod is gone after the deletion: its last status is recorded
     lab.delete("deleted")
     timeline.stop()

@@ -18,12 +18,9 @@ from podlab import (PodlabError, WaitTimeout, expect_equal, expect_line, expect_
                     restart_count, satisfies)
 from podlab.exercises import (Predictions, apply_answer, command_line, container_status, one_of,
                               require_container, require_pod)
+from podlab.timeouts import ANSWER_READY
 
 HERE = Path(__file__).resolve().parent
-
-# A lab pod starts in a second or two (the image is on the node); 60 s leaves room for a
-# loaded machine.
-READY_TIMEOUT = 60.0
 
 
 def _has_run(pod, container: str) -> bool:
@@ -48,9 +45,9 @@ def verify_exporter(lab, answer: str) -> None:
                              "batch-N-started and batch-N-done)")
     grace = spec.get("terminationGracePeriodSeconds", 30)
     apply_answer(lab, answer)
-    lab.wait("exporter", satisfies(is_ready, "ready"), timeout=READY_TIMEOUT)
+    lab.wait("exporter", satisfies(is_ready, "ready"), timeout=ANSWER_READY)
     # Delete the pod just after a batch has started: it then has three seconds to go.
-    lab.wait_for_log("exporter", "batch-1-started", container="app", timeout=READY_TIMEOUT)
+    lab.wait_for_log("exporter", "batch-1-started", container="app", timeout=ANSWER_READY)
     timeline = lab.timeline("exporter")
     lab.delete("exporter")
     timeline.stop()
@@ -103,14 +100,14 @@ def verify_report(lab, answer: str) -> None:
         raise AssertionError("✗ keep the app's command: it reads the catalog from http://catalog/ as it starts")
     lab.delete(HERE / "catalog-service.yaml")  # the Service of an earlier attempt
     lab.apply(HERE / "catalog-backend.yaml")
-    lab.wait("catalog", satisfies(is_ready, "ready"), timeout=READY_TIMEOUT)
+    lab.wait("catalog", satisfies(is_ready, "ready"), timeout=ANSWER_READY)
     apply_answer(lab, answer)
     # The hold starts when the pod's first container has started (on a loaded machine a pod can
     # take seconds to get there): for a few seconds more there is no catalog Service, and the app
     # must not start meanwhile.
     containers = [c.get("name") for c in spec.get("initContainers") or []] + ["app"]
     first = lab.wait("report", satisfies(lambda p: any(_has_run(p, c) for c in containers),
-                                         "a started container"), timeout=READY_TIMEOUT)
+                                         "a started container"), timeout=ANSWER_READY)
     early = _has_run(first, "app")
     if not early:
         try:
@@ -138,7 +135,7 @@ def verify_report(lab, answer: str) -> None:
             "happens to exist; nothing made the app wait for it")
     service = lab.apply(HERE / "catalog-service.yaml")[0]
     try:
-        pod = lab.wait("report", satisfies(is_ready, "ready"), timeout=READY_TIMEOUT)
+        pod = lab.wait("report", satisfies(is_ready, "ready"), timeout=ANSWER_READY)
     except (WaitTimeout, PodlabError) as e:
         raise AssertionError(f"✗ the catalog Service exists, but pod report did not become ready: "
                              f"{str(e).splitlines()[0]}") from None
@@ -152,7 +149,7 @@ def verify_report(lab, answer: str) -> None:
             "✗ the app started after the Service this time, but nothing in the pod asks for the catalog "
             "before the app starts (no init container mentions it): a fixed wait works only while the "
             "Service happens to come in time. Let the wait end when the catalog answers")
-    log = lab.wait_for_log("report", "serving with", container="app", timeout=READY_TIMEOUT)
+    log = lab.wait_for_log("report", "serving with", container="app", timeout=ANSWER_READY)
     expect_line("log of container app", log, "report: serving with items=42")
 
 
@@ -183,7 +180,7 @@ def _observe_init(lab) -> dict[str, str]:
     lab.apply(HERE / PREDICT_FILE)
     return {name: _outcome(lab.wait(name, satisfies(lambda p: _outcome(p) is not None,
                                                     "past the first failure of init container migrate"),
-                                    timeout=READY_TIMEOUT))
+                                    timeout=ANSWER_READY))
             for name in _PREDICT_PODS}
 
 

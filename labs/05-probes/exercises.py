@@ -24,14 +24,9 @@ from podlab import (WaitTimeout, expect_equal, expect_true, is_ready, restart_co
 from podlab.timing import ProbeSetup, probe_timing
 from podlab.exercises import Predictions, apply_answer, command_line, require_container, require_pod
 from podlab.manifests import load_manifests
+from podlab.timeouts import ANSWER_READY, EVENT_RECORDED
 
 HERE = Path(__file__).resolve().parent
-
-# A lab pod starts in a second or two (the image is on the node); exercise 1's app needs
-# eight seconds more. 60 s leaves room for a loaded machine.
-READY_TIMEOUT = 60.0
-# Events are recorded asynchronously, a moment after the state change they report.
-EVENT_TIMEOUT = 30.0
 
 
 # -- Exercise 1: a liveness probe that kills a slow starter ---------------------------------------
@@ -71,9 +66,9 @@ def verify_ledger(lab, answer: str) -> None:
             "time without slowing down the liveness probe")
     apply_answer(lab, answer)
     pod = lab.wait("ledger", satisfies(lambda p: is_ready(p) or restart_count(p, "app") >= 1,
-                                       "ready, or restarted"), timeout=READY_TIMEOUT)
+                                       "ready, or restarted"), timeout=ANSWER_READY)
     if restart_count(pod, "app") >= 1:
-        event = lab.wait_for_event("ledger", "Killing", timeout=EVENT_TIMEOUT)
+        event = lab.wait_for_event("ledger", "Killing", timeout=EVENT_RECORDED)
         startup = app.get("startupProbe")
         if startup and "startup probe" in (event.message or ""):
             raise AssertionError(
@@ -146,8 +141,8 @@ def verify_quotes(lab, answer: str) -> None:
                for o in load_manifests(answer)):
         raise AssertionError("✗ keep the Service `quotes`: the check reads its EndpointSlices")
     apply_answer(lab, answer)
-    lab.wait("quotes", satisfies(is_ready, "ready"), timeout=READY_TIMEOUT)
-    slices = _wait_endpoint(lab, True, READY_TIMEOUT)
+    lab.wait("quotes", satisfies(is_ready, "ready"), timeout=ANSWER_READY)
+    slices = _wait_endpoint(lab, True, ANSWER_READY)
     expect_equal("ready of pod quotes in the EndpointSlice of Service quotes", _endpoint_ready(slices, "quotes"), True)
     lab.exec("quotes", "touch /tmp/busy", container="app").check()  # a re-index begins
     try:
@@ -219,8 +214,8 @@ def _observe_kill(lab) -> dict[str, float]:
     lab.delete(PREDICT_POD, grace_period=1)  # a clean start: no pod of an earlier attempt
     timeline = lab.timeline(PREDICT_POD)
     lab.apply(PREDICT_FILE)
-    lab.wait(PREDICT_POD, restarted(1, container="app"), timeout=READY_TIMEOUT + rules.latest)
-    killing = lab.wait_for_event(PREDICT_POD, "Killing", timeout=EVENT_TIMEOUT)
+    lab.wait(PREDICT_POD, restarted(1, container="app"), timeout=ANSWER_READY + rules.latest)
+    killing = lab.wait_for_event(PREDICT_POD, "Killing", timeout=EVENT_RECORDED)
     lab.delete(PREDICT_POD)  # the restarted container ends too; the first run's marks are in lastState
     timeline.stop()
     expect_true("the kubelet's Killing event names the liveness probe", "failed liveness probe" in killing.message)

@@ -27,12 +27,9 @@ from podlab.manifests import load_manifests
 from podlab.objects import KubeObject
 from podlab.podstate import is_ready
 from podlab.quantities import parse_quantity
+from podlab.timeouts import ANSWER_READY
 
 HERE = Path(__file__).resolve().parent
-
-# A lab pod starts in a second or two (the image is on the node); 60 s leaves room for a
-# loaded machine.
-READY_TIMEOUT = 60.0
 
 
 def _objects(answer: str, kind: str) -> dict[str, dict]:
@@ -94,7 +91,7 @@ def verify_ledger(lab, answer: str) -> None:
             "could never count them, and would create pods without end. The fix: give the template "
             f"(spec.template.metadata.labels) {_labels(missing)}; extra labels such as a role may stay") from None
     lab.wait("ledger", _available(LEDGER_REPLICAS), kind="Deployment", api_version="apps/v1",
-             timeout=READY_TIMEOUT)
+             timeout=ANSWER_READY)
     selected = [p for p in _list(lab, "/api/v1/namespaces/{namespace}/pods", _selector(wanted))
                 if not p["metadata"].get("deletionTimestamp") and is_ready(KubeObject(p, kind="Pod", api_version="v1"))]
     expect_equal("ready pods the Service ledger selects (app=ledger, tier=api)", len(selected), LEDGER_REPLICAS)
@@ -127,7 +124,7 @@ def _current_replicaset(lab, deployment: str) -> dict:
         return status.get("observedGeneration", 0) >= d["metadata"]["generation"] and any(
             c.get("type") == "Progressing" for c in status.get("conditions") or [])
     d = lab.wait(deployment, satisfies(newest, "seen by its controller"), kind="Deployment",
-                 api_version="apps/v1", timeout=READY_TIMEOUT)
+                 api_version="apps/v1", timeout=ANSWER_READY)
     revision = (d["metadata"].get("annotations") or {}).get("deployment.kubernetes.io/revision")
     selector = _selector(d["spec"]["selector"]["matchLabels"])
     for rs in _list(lab, "/apis/apps/v1/namespaces/{namespace}/replicasets", selector):
@@ -160,19 +157,19 @@ def verify_workers(lab, answer: str) -> None:
                              "work: find the room elsewhere")
     # A clean start: no pods of an earlier attempt still counted by the quota.
     for pod in _list(lab, "/api/v1/namespaces/{namespace}/pods", "app=worker"):
-        lab.wait(pod["metadata"]["name"], deleted, timeout=READY_TIMEOUT)
+        lab.wait(pod["metadata"]["name"], deleted, timeout=ANSWER_READY)
     lab.apply(QUOTA_FILE)
     try:
         lab.wait("team-budget", satisfies(lambda q: "requests.cpu" in ((q.get("status") or {}).get("used") or {}),
                                           "counted by the quota controller"),
-                 kind="ResourceQuota", timeout=READY_TIMEOUT)
+                 kind="ResourceQuota", timeout=ANSWER_READY)
         apply_answer(lab, answer)
         rs = _current_replicaset(lab, "worker")
         name = rs["metadata"]["name"]
         rs = lab.wait(name, satisfies(lambda r: _replica_failure(r) is not None
                                       or ((r.get("status") or {}).get("availableReplicas") or 0) >= WORKERS,
                                       f"{WORKERS} available replicas, or a failure to create one"),
-                      kind="ReplicaSet", api_version="apps/v1", timeout=READY_TIMEOUT)
+                      kind="ReplicaSet", api_version="apps/v1", timeout=ANSWER_READY)
         failure = _replica_failure(rs)
         if failure is not None:
             refused = [e.message for e in lab.events(name) if e.reason == "FailedCreate"]
@@ -246,7 +243,7 @@ def verify_reporter(lab, answer: str) -> None:
     pod = require_pod(answer, "reporter")
     path, source = _token_source(pod)
     apply_answer(lab, answer)
-    lab.wait("reporter", satisfies(is_ready, "ready"), timeout=READY_TIMEOUT)
+    lab.wait("reporter", satisfies(is_ready, "ready"), timeout=ANSWER_READY)
     token = lab.read_file("reporter", path).strip()
     claims = _claims(token)
     status = token_review(lab, token, [AUDIENCE])
@@ -392,17 +389,17 @@ def _observe_deletion(lab, policy: str) -> tuple[str, str]:
                         {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": policy})
     if reply.status >= 300:
         raise PodlabError(f"Deleting deployment/{name} was refused (HTTP {reply.status}): {reply.message}")
-    lab.wait(name, deleted, kind="Deployment", api_version="apps/v1", timeout=READY_TIMEOUT)
+    lab.wait(name, deleted, kind="Deployment", api_version="apps/v1", timeout=ANSWER_READY)
     remaining = _list(lab, "/api/v1/namespaces/{namespace}/pods", f"app={name}")
     order = "before its pods" if remaining else "after its pods"
     # Settled: the ReplicaSet is gone, or orphaned (no owner: the garbage collector leaves it); each
     # pod is gone, or owned by a ReplicaSet that stays.
     replicaset = lab.wait(rs, podlab_condition("gone, or orphaned", lambda o: not _owned(o)),
-                          kind="ReplicaSet", api_version="apps/v1", timeout=READY_TIMEOUT)
+                          kind="ReplicaSet", api_version="apps/v1", timeout=ANSWER_READY)
     left_pods = [p for p in pods
                  if lab.wait(p, podlab_condition("gone, or kept by a ReplicaSet that stays",
                                                  lambda o: o is None or replicaset is not None or not _owned(o)),
-                             timeout=READY_TIMEOUT) is not None]
+                             timeout=ANSWER_READY) is not None]
     left = ("replicaset and pods" if replicaset is not None and left_pods else
             "pods" if left_pods else "replicaset" if replicaset is not None else "nothing")
     return left, order
@@ -415,7 +412,7 @@ def _observe_propagation(lab) -> dict[str, str]:
     lab.apply(PREDICT_FILE)
     for policy in POLICIES:
         lab.wait(f"prop-{policy.lower()}", _available(2), kind="Deployment", api_version="apps/v1",
-                 timeout=READY_TIMEOUT)
+                 timeout=ANSWER_READY)
     observed = {policy: _observe_deletion(lab, policy) for policy in POLICIES}
     return ({key: observed[policy][0] for key, policy in LEFT_KEYS.items()}
             | {key: observed[policy][1] for key, policy in ORDER_KEYS.items()})
