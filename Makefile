@@ -1,6 +1,6 @@
 # podlab: the two set-up commands of the README, and a few for instructors and developers.
 #   make lab    set everything up, bring a cluster up, open the book in JupyterLab
-#   make test   set everything up, bring a cluster up, run every test and notebook
+#   make test   set everything up, bring a cluster up, run every test and notebook (then again on kind)
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 PYTHON ?= python3
@@ -28,8 +28,9 @@ up: $(STAMP) host-deps
 lab: up
 	cd book && ../$(BIN)/jupyter lab --ip=127.0.0.1 $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) ../
 
-test: up
-	PODLAB_REQUIRE_CLUSTER=1 $(BIN)/python scripts/run_tests.py $(PYTEST_ARGS)
+# podlab up (kind's own builds beside it), the local part, then the kind part (scripts/run_tests.py)
+test: $(STAMP) host-deps
+	PODLAB_REQUIRE_CLUSTER=1 $(BIN)/python scripts/run_tests.py --up $(PYTEST_ARGS)
 
 site: $(STAMP)
 	$(BIN)/jupyter-book build . --config book/_config.yml --toc book/_toc.yml --path-output .
@@ -52,8 +53,7 @@ down:
 clean:
 	$(BIN)/podlab clean
 
-# The notebooks and exercise tests on kind, on our VMs: podlab's own Docker engine, kind v0.33.0
-# and the node image built offline (helpers/podlab/cluster/kindci.py). Not part of `make test` yet
-# (KIND_PYTEST_ARGS picks other tests).
+# The kind part of `make test` alone, on our VMs: podlab's own Docker engine, kind v0.33.0 and the
+# node image built offline (helpers/podlab/cluster/kindci.py); KIND_PYTEST_ARGS picks other tests.
 test-kind: $(STAMP) host-deps
 	$(BIN)/python -m podlab.cluster.kindci $(KIND_PYTEST_ARGS)

@@ -1,19 +1,32 @@
-"""`make test`'s pytest run: the tests one at a time, then the notebooks side by side.
+"""`make test`: the local cluster's tests and notebooks, then the notebooks again on kind.
 
-    python scripts/run_tests.py [PYTEST_ARGS...]
+    python scripts/run_tests.py [--up] [PYTEST_ARGS...]
+    python scripts/run_tests.py --staged PATH... [PYTEST_ARGS...]
+
+The local part, on the cluster `podlab up` brings up (`--up` brings it up first, with the kind
+part's own builds started beside it, niced: `python -m podlab.cluster.kindci --prepare`, which
+needs none of the local provider's builds):
 
 1. tests/unit, tests/live, tests/site in one process, in that order: the live teardown test
-   (tests/live/test_teardown.py) and the kind down test bring a cluster down and up again, so
-   nothing may run beside them, and the live tests are timed against bounds of their own.
+   (tests/live/test_teardown.py) brings the cluster down and up again, so nothing may run
+   beside it, and the live tests are timed against bounds of their own.
 2. book/ and labs/ under nbval, NOTEBOOK_WORKERS (default 3) notebooks at a time with
    pytest-xdist, one notebook file per worker (--dist loadfile: a notebook's cells run in
    order in one kernel). Each notebook opens a lab of its own (a namespace per session), and
    most of a notebook's time is Kubernetes' own waiting, not CPU.
 3. The notebooks in ALONE (timing bounds, or nodes others would see), one at a time.
 
-PYTEST_ARGS go to every run (e.g. -x, -k). Given paths, it runs pytest once on them, one at a
-time, as `pytest PATHS` would. The exit status is pytest's: 0 when every run passed (a run
-whose selection left no test, exit 5, counts as passed when another ran tests).
+The kind part: `python -m podlab.cluster.kindci` (podlab's own Docker engine, kind v0.33.0 and
+its node image built offline, `podlab up --provider kind`), which runs steps 2 and 3 for the
+chapters proven on kind through `--staged`, then the exercise tests, then takes kind down.
+Both parts always run; either one failing fails `make test`. PODLAB_TEST_KIND=0 leaves the kind
+part out, and says so (for a machine without Debian's docker.io; CI never sets it).
+
+PYTEST_ARGS go to every run (e.g. -x, -k). Given paths, it runs pytest once on them, as
+`pytest PATHS` would (no kind part). `--staged PATHS` runs the notebooks among them as steps 2
+and 3 do, and the other paths after ALONE's notebooks. The exit status is pytest's: 0 when
+every run passed (a run whose selection left no test, exit 5, counts as passed when another
+ran tests).
 """
 
 from __future__ import annotations
@@ -21,10 +34,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_TESTS = 5  # pytest's exit status when it collected nothing
+PREPARE_LOG = "kindci-prepare.log"  # in the podlab cache's logs/
 
 # Notebooks that assert timing bounds tight enough that two other notebooks' CPU beside them can
 # push a measurement over (seen: chapter 4's 4.03 s against <= 4 s, lab 5's predicted liveness
@@ -40,18 +55,89 @@ def _pytest(*args: str) -> int:
     return subprocess.run(command, cwd=ROOT).returncode
 
 
-def main(argv: list[str]) -> int:
-    if any(not a.startswith("-") and (ROOT / a.split("::")[0]).exists() for a in argv):
-        return _pytest(*argv)  # the caller chose what to run
+def _run(*command: str) -> int:
+    print(f"run_tests: {' '.join(command)}", flush=True)
+    started = time.monotonic()
+    code = subprocess.run([sys.executable, *command], cwd=ROOT).returncode
+    print(f"run_tests: {' '.join(command)}: exit {code} after {time.monotonic() - started:.0f} s", flush=True)
+    return code
+
+
+def all_notebooks() -> list[str]:
+    """Every notebook of the book and the labs, as paths relative to the repository."""
+    return sorted(str(p.relative_to(ROOT)) for folder in ("book", "labs") for p in (ROOT / folder).glob("*.ipynb"))
+
+
+def staged(paths: list[str], argv: list[str]) -> list[int]:
+    """Steps 2 and 3 for these paths: notebooks outside ALONE side by side, then ALONE's and the rest one at a time."""
+    notebooks = [p for p in paths if p.endswith(".ipynb")]
+    side = [p for p in notebooks if p not in ALONE]
+    after = [p for p in notebooks if p in ALONE] + [p for p in paths if not p.endswith(".ipynb")]
     workers = os.environ.get("NOTEBOOK_WORKERS", "3")
-    alone = [f"--deselect={n}" for n in ALONE]  # pytest-xdist: deselected there, run alone after
-    codes = [_pytest("tests/unit", "tests/live", "tests/site", *argv),
-             _pytest("-n", workers, "--dist", "loadfile", *alone, "book", "labs", *argv),
-             _pytest(*ALONE, *argv)]
+    codes = []
+    if side:
+        codes.append(_pytest("-n", workers, "--dist", "loadfile", *side, *argv))
+    if after:
+        codes.append(_pytest(*after, *argv))
+    return codes
+
+
+def _outcome(codes: list[int]) -> int:
     failed = [c for c in codes if c not in (0, NO_TESTS)]
     if failed:
         return failed[0]
     return NO_TESTS if all(c == NO_TESTS for c in codes) else 0
+
+
+def _prepare_kind_beside() -> subprocess.Popen | None:
+    """Start kindci --prepare, niced, with its output in the podlab cache's logs (None: kind left out)."""
+    if not kind_wanted():
+        return None
+    sys.path.insert(0, str(ROOT / "helpers"))
+    from podlab import paths  # the cache directory the builds use
+    log = paths.cache_dir() / "logs" / PREPARE_LOG
+    log.parent.mkdir(parents=True, exist_ok=True)
+    print(f"run_tests: kind's own builds beside podlab up (niced; log: {log})", flush=True)
+    with log.open("w") as out:
+        return subprocess.Popen(["nice", "-n", "10", sys.executable, "-m", "podlab.cluster.kindci", "--prepare"],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+
+
+def kind_wanted() -> bool:
+    """Whether the kind part runs: always, unless PODLAB_TEST_KIND=0."""
+    return os.environ.get("PODLAB_TEST_KIND", "1") != "0"
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--staged"]:
+        rest = argv[1:]
+        paths = [a for a in rest if not a.startswith("-") and (ROOT / a.split("::")[0]).exists()]
+        return _outcome(staged(paths, [a for a in rest if a not in paths]))
+    if any(not a.startswith("-") and (ROOT / a.split("::")[0]).exists() for a in argv):
+        return _pytest(*argv)  # the caller chose what to run
+    up = argv[:1] == ["--up"]
+    argv = argv[1:] if up else argv
+    prepare = None
+    if up:
+        prepare = _prepare_kind_beside()
+        code = _run("-m", "podlab.cli", "up")
+        if code != 0:
+            if prepare is not None:
+                prepare.wait()
+            return code
+    alone = [f"--deselect={n}" for n in ALONE]  # pytest-xdist: deselected there, run alone after
+    workers = os.environ.get("NOTEBOOK_WORKERS", "3")
+    codes = [_pytest("tests/unit", "tests/live", "tests/site", *argv),
+             _pytest("-n", workers, "--dist", "loadfile", *alone, "book", "labs", *argv),
+             _pytest(*ALONE, *argv)]
+    if prepare is not None and prepare.wait() != 0:
+        print(f"run_tests: kindci --prepare failed (exit {prepare.returncode}); the kind part builds again "
+              "and reports", flush=True)
+    if kind_wanted():
+        codes.append(_run("-m", "podlab.cluster.kindci", *argv))
+    else:
+        print("run_tests: the kind part was left out (PODLAB_TEST_KIND=0)", flush=True)
+    return _outcome(codes)
 
 
 if __name__ == "__main__":

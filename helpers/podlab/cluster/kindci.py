@@ -5,7 +5,8 @@ and the kind part of `make test`). `--prepare` only builds kind and the node ima
 2. builds kind v0.33.0 and the node image (podlab.cluster.kindnode), both cached;
 3. `podlab up --provider kind` with PODLAB_KIND_NODE_IMAGE=build, then writes back the host
    sysctls the node's systemd changed;
-4. runs pytest (default: the notebooks of KIND_CHAPTERS under nbval and the exercise tests)
+4. runs pytest (default: the notebooks of KIND_CHAPTERS under nbval, side by side as `make test`
+   runs them, `scripts/run_tests.py --staged`, then the exercise tests; or the paths given)
    against it, with PODLAB_REQUIRE_CLUSTER=1 so that a cluster that cannot be reached fails,
    never skips;
 5. runs tests/live/test_kind_provider.py (`podlab doctor` with and without kind, the versions a
@@ -33,7 +34,7 @@ from .kind import NODE_IMAGE_ENV, kind_dir
 
 ROOT = Path(__file__).resolve().parents[3]
 # The chapters and labs proven on kind; a new chapter joins the kind run when it has passed there.
-KIND_CHAPTERS = ("01", "02", "03", "04", "05")
+KIND_CHAPTERS = ("01", "02", "03", "04", "05", "06")
 
 
 def default_tests() -> list[str]:
@@ -41,6 +42,14 @@ def default_tests() -> list[str]:
     notebooks = sorted(str(p.relative_to(ROOT)) for folder in ("book", "labs") for n in KIND_CHAPTERS
                        for p in (ROOT / folder).glob(f"{n}-*.ipynb"))
     return [*notebooks, "tests/live/test_exercises.py"]
+
+
+def test_command(argv: list[str]) -> list[str]:
+    """pytest on the paths in argv; without paths, the default tests staged as make test stages them."""
+    if any(not a.startswith("-") and (ROOT / a.split("::")[0]).exists() for a in argv):
+        return [sys.executable, "-m", "pytest", *argv]
+    # notebooks side by side, the timing ones (run_tests.ALONE) and the exercise tests one at a time
+    return [sys.executable, str(ROOT / "scripts" / "run_tests.py"), "--staged", *default_tests(), *argv]
 
 
 def timed(timings: list, what: str, fn):
@@ -81,8 +90,7 @@ def main(argv: list[str]) -> int:
         if up.returncode != 0:
             return up.returncode
         env = {**os.environ, "PODLAB_REQUIRE_CLUSTER": "1", "PODLAB_KIND_RUN": "1"}
-        tests = timed(timings, "pytest on kind", lambda: subprocess.run(
-            [sys.executable, "-m", "pytest", *(argv or default_tests())], cwd=ROOT, env=env))
+        tests = timed(timings, "pytest on kind", lambda: subprocess.run(test_command(argv), cwd=ROOT, env=env))
         # The provider as a reader meets it (doctor, versions), then `podlab down` and what it leaves.
         down = timed(timings, "kind provider tests and podlab down (tests/live/test_kind_*.py)",
                      lambda: subprocess.run(
