@@ -15,21 +15,14 @@ from kubernetes import client
 from nbclient import NotebookClient
 
 from podlab.connect import connection, server_version
-from podlab.images import LAB_IMAGE
 from podlab.waiting import wait_for_objects
+from shared_manifests import sleeper_pod
 
 pytestmark = pytest.mark.live
 
 CELLS = [
     "import podlab\nlab = podlab.open_lab('t-notebook')\nlab",
-    f"""lab.apply('''
-apiVersion: v1
-kind: Pod
-metadata: {{name: demo}}
-spec:
-  containers:
-  - {{name: app, image: "{LAB_IMAGE}", imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}}
-''')""",
+    f"lab.apply('''{sleeper_pod('demo')}''')",
     "lab.wait('demo', podlab.ready)",  # no `;`: it would not hide the result under nbval anyway
     "podlab.expect_equal('hostname', lab.read_file('demo', '/etc/hostname'), 'demo\\n')",
     # deliberately no lab.close(): the kernel's shutdown must clean up

@@ -100,13 +100,14 @@ def test_close_removes_cluster_scoped_objects_and_releases_podlab_finalizers(liv
         remove_by_hand(live_cluster, suffix)
 
 
-KILLED = """
-import os, signal, sys, podlab
-lab = podlab.open_lab("t-own-killed")
-lab.apply(sys.argv[1])
-print(lab.namespace, flush=True)
-os.kill(os.getpid(), signal.SIGKILL)  # as nbval does to its kernels: no atexit, no close
-"""
+def session_program(lab: str, *then: str) -> str:
+    """A Python program that opens lab `lab`, applies the manifest file its first argument names, then runs `then`."""
+    return "\n".join(["import os, signal, sys, podlab", f"lab = podlab.open_lab({lab!r})", "lab.apply(sys.argv[1])",
+                      *then, ""])
+
+
+KILLED = session_program("t-own-killed", "print(lab.namespace, flush=True)",
+                         "os.kill(os.getpid(), signal.SIGKILL)  # as nbval does to its kernels: no atexit, no close")
 
 
 def test_the_reaper_removes_them_after_a_killed_kernel(live_cluster):
@@ -123,24 +124,12 @@ def test_the_reaper_removes_them_after_a_killed_kernel(live_cluster):
         remove_by_hand(live_cluster, suffix)
 
 
-HOLDING = """
-import sys, podlab
-lab = podlab.open_lab("t-own-live")
-lab.apply(sys.argv[1])
-print(lab.session, flush=True)
-sys.stdin.readline()                      # hold the session until told to go on
-lab.close()
-print("closed", flush=True)
-"""
+HOLDING = session_program("t-own-live", "print(lab.session, flush=True)",
+                          "sys.stdin.readline()  # hold the session until told to go on",
+                          "lab.close()", 'print("closed", flush=True)')
 
-GONE = """
-import os, signal, sys, podlab
-lab = podlab.open_lab("t-own-gone")
-lab.apply(sys.argv[1])
-lab._dismiss_reaper()  # as if the watcher had died too (a reboot): everything stays
-print(lab.namespace, flush=True)
-os.kill(os.getpid(), signal.SIGKILL)
-"""
+GONE = session_program("t-own-gone", "lab._dismiss_reaper()  # as if the watcher had died too (a reboot): everything stays",
+                       "print(lab.namespace, flush=True)", "os.kill(os.getpid(), signal.SIGKILL)")
 
 
 def test_sweep_removes_a_gone_sessions_objects_and_keeps_a_live_sessions(live_cluster):

@@ -15,21 +15,14 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from podlab.errors import PodlabError
-from podlab.images import LAB_IMAGE
 from podlab.session import Lab, open_lab, sweep_labs
 from podlab.conditions import deleted, ready
 from podlab.waiting import wait_until
+from shared_manifests import sleeper_pod
 
 pytestmark = pytest.mark.live
 
-SLEEPER = f"""
-apiVersion: v1
-kind: Pod
-metadata: {{name: sleeper}}
-spec:
-  containers:
-  - {{name: app, image: "{LAB_IMAGE}", imagePullPolicy: IfNotPresent, command: [sleep, "3600"]}}
-"""  # default 30 s grace, and `sleep` as PID 1 ignores SIGTERM: the worst case for cleanup
+SLEEPER = sleeper_pod("sleeper")  # default 30 s grace, and `sleep` as PID 1 ignores SIGTERM
 
 
 def namespace(api, name: str) -> client.V1Namespace | None:

@@ -41,17 +41,22 @@ def kernel():
     manager.shutdown_kernel(now=True)
 
 
-def test_kernel_sees_progress_updates_that_end_blank(kernel):
-    msg_id = kernel.execute(CELL)
-    messages = []
+def displays_of(kernel, code: str) -> list[dict]:
+    """Run code in the kernel; the display messages it sent (display_data, update_display_data), in order."""
+    msg_id = kernel.execute(code)
+    displays = []
     while True:
         msg = kernel.get_iopub_msg(timeout=30)
         if msg["parent_header"].get("msg_id") != msg_id:
             continue
         if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            break
-        messages.append(msg)
-    displays = [m for m in messages if m["msg_type"] in ("display_data", "update_display_data")]
+            return displays
+        if msg["msg_type"] in ("display_data", "update_display_data"):
+            displays.append(msg)
+
+
+def test_kernel_sees_progress_updates_that_end_blank(kernel):
+    displays = displays_of(kernel, CELL)
     assert displays[0]["msg_type"] == "display_data" and displays[0]["content"]["data"] == {}
     texts = [m["content"]["data"].get("text/plain", "") for m in displays[1:-1]]
     assert any(t.startswith("⏳ waiting for pod/demo to be ready — Running") for t in texts)
@@ -68,16 +73,7 @@ with LiveStatus("opening lab demo") as outer:
 
 
 def test_nested_statuses_share_one_display(kernel):
-    msg_id = kernel.execute(NESTED)
-    displays = []
-    while True:
-        msg = kernel.get_iopub_msg(timeout=30)
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            break
-        if msg["msg_type"] in ("display_data", "update_display_data"):
-            displays.append(msg)
+    displays = displays_of(kernel, NESTED)
     assert [m["msg_type"] for m in displays].count("display_data") == 1
     texts = [m["content"]["data"].get("text/plain", "") for m in displays]
     assert any(t.startswith("⏳ opening lab demo — creating: in progress") for t in texts)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing, suppress
 from types import TracebackType
 from typing import Any
@@ -111,18 +111,17 @@ class Timeline:
             raise PodlabError(f"The timeline of pod/{self.pod} is already recording or has stopped.",
                               hint="Make a new one: lab.timeline(pod).")
         deadline = time.monotonic() + timeout
-        for kind, source, saw in (("pod", self._pod_source(), self._saw_pods),
-                                  ("event", self._event_source(), self._saw_events)):
+        for kind, source in (("pod", self._pod_source()), ("event", self._event_source())):
             self._live.add(kind)
-            threading.Thread(target=self._follow, args=(kind, source, saw, deadline),
+            threading.Thread(target=self._follow, args=(kind, source, deadline),
                              name=f"podlab-timeline-{kind}-{self.pod}", daemon=True).start()
         return self
 
     def snapshot(self) -> Timeline:
         """Record the pod and its events as the API server has them now."""
         pods, events = self._look()
-        self._saw_pods(pods, watched=False)
-        self._saw_events(events, watched=False)
+        self._saw("pod", pods, watched=False)
+        self._saw("event", events, watched=False)
         return self
 
     def stop(self) -> Timeline:
@@ -133,8 +132,8 @@ class Timeline:
             pods, events = self._look()
             with self._lock:
                 self._lock.wait_for(lambda: self._caught_up(pods, events), timeout=SETTLE)
-            self._saw_pods(pods, watched=False)
-            self._saw_events(events, watched=False)
+            self._saw("pod", pods, watched=False)
+            self._saw("event", events, watched=False)
         finally:  # the watches end even when the last look failed
             with self._lock:
                 self._stopped = True
@@ -169,12 +168,12 @@ class Timeline:
 
     def add_pod_state(self, pod: Raw) -> Timeline:
         """Add one state of the pod (its JSON, e.g. lab.pod(name)), as the recording does."""
-        self._saw_pods([pod], watched=False)
+        self._saw("pod", [pod], watched=False)
         return self
 
     def add_event(self, event: Raw) -> Timeline:
         """Add one version of an event about the pod (core/v1 or events.k8s.io/v1 JSON)."""
-        self._saw_events([event], watched=False)
+        self._saw("event", [event], watched=False)
         return self
 
     def _pod_source(self) -> _Source:
@@ -188,13 +187,13 @@ class Timeline:
     def _look(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         return self._pod_source().list()[0], self._event_source().list()[0]
 
-    def _follow(self, kind: str, source: _Source, saw: Callable[..., None], deadline: float) -> None:
+    def _follow(self, kind: str, source: _Source, deadline: float) -> None:
         try:
             with closing(observe(source, deadline)) as states:
                 for objects in states:
                     if self._stopping.is_set():
                         return
-                    saw(objects, watched=True)
+                    self._saw(kind, objects, watched=True)
             with self._lock:
                 self._ran_out = True
         except _Stopped:
@@ -207,31 +206,25 @@ class Timeline:
                 self._live.discard(kind)
                 self._lock.notify_all()
 
-    def _saw_pods(self, objects: Sequence[Raw], *, watched: bool) -> None:
+    def _saw(self, kind: str, objects: Sequence[Raw], *, watched: bool) -> None:
+        """Record what a look or a watch (watched) saw of the pod ("pod") or its events ("event")."""
         with self._lock:
             if self._stopped:
                 return
-            for obj in objects:
-                key = _version(obj)
-                self._pods.setdefault(key, obj)
-                if watched:
-                    self._watched.add(("pod", *key))
-            if watched:
+            self._keep(kind, self._pods if kind == "pod" else self._events, objects, watched)
+            if kind == "pod" and watched:
                 self._watch_sees_pod = bool(objects)
-            if not objects and self._pods and self._removed is None:
+            if kind == "pod" and not objects and self._pods and self._removed is None:
                 self._removed = time.time()
             self._lock.notify_all()
 
-    def _saw_events(self, objects: Sequence[Raw], *, watched: bool) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            for obj in objects:
-                key = _version(obj)
-                self._events.setdefault(key, obj)
-                if watched:
-                    self._watched.add(("event", *key))
-            self._lock.notify_all()
+    def _keep(self, kind: str, store: dict, objects: Sequence[Raw], watched: bool) -> None:
+        """Keep the first copy of each version seen, and note the ones a watch delivered (called holding the lock)."""
+        for obj in objects:
+            key = _version(obj)
+            store.setdefault(key, obj)
+            if watched:
+                self._watched.add((kind, *key))
 
     def _caught_up(self, pods: Sequence[Raw], events: Sequence[Raw]) -> bool:
         """Whether each running watch has delivered what the last look saw (called holding the lock)."""
