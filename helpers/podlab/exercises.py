@@ -251,8 +251,12 @@ def apply_answer(lab: Lab, answer: Any) -> None:
         raise AssertionError(f"✗ the API server rejected the manifest: {said}{hint}") from None
 
 
+def _given(value: Any) -> bool:
+    return value is not None
+
+
 def require_predictions(predictions: Any, keys: Iterable[str], *, how: str,
-                        answered: Callable[[Any], bool] = lambda value: value is not None) -> None:
+                        answered: Callable[[Any], bool] = _given) -> None:
     """Fail unless the answer is a dict with the starter's keys, each answered; `how` says what to write."""
     keys = list(keys)
     if not isinstance(predictions, dict):
@@ -282,10 +286,6 @@ def compare_predictions(rows: Sequence[tuple[str, Any, Any, bool]], *,
         source = "what the cluster did" if against == "observed" else against.removesuffix(" give")
         raise AssertionError(f"✗ {len(wrong)} of {len(rows)} predictions differ from {source}: "
                              f"{', '.join(wrong)} (the explanation follows the exercise)")
-
-
-def _given(value: Any) -> bool:
-    return value not in (None, "", "?")
 
 
 def _equal(key: str, predicted: Any, observed: Any) -> bool:

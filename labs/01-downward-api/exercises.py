@@ -107,7 +107,8 @@ def _same(key: str, predicted, observed) -> bool:
 
 
 verify_predictions = Predictions(_QUESTIONS, "replace each None with your guess", _observe,
-                                 validate=_yes_or_no, same=_same, label="{question}")
+                                 answered=lambda value: value not in (None, "", "?"), validate=_yes_or_no,
+                                 same=_same, label="{question}")
 
 
 # -- Exercise 3: resource limits in useful units ------------------------------------------------
