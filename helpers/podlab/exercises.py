@@ -176,7 +176,7 @@ def declared(file: Path, module: Any) -> list[Exercise]:
         verify = getattr(module, entry["verify"], None)
         if not callable(verify):
             raise PodlabError(f"{where}: verify names {entry['verify']!r}, which {file.parent.name}/"
-                              f"{EXERCISE_FILE} does not define as a function.")
+                              f"{EXERCISE_FILE} does not define as a check (a function of lab and answer).")
         prose = {key: _fill(entry[key], module, where) for key in ("title", "task")}
         exercises.append(Exercise(
             id=entry["id"], **prose, hints=[_fill(h, module, where) for h in entry["hints"]],
