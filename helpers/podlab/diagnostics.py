@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from kubernetes.client import ApiClient
 
 from . import podstate
-from .events import Event, events
+from .events import Event, event_line, events
 from .objects import as_object
 from .podstate import Pod, state_line, summarize_pod, terminated_line
 from .pods import logs
@@ -51,7 +51,7 @@ def describe_pod(pod: Pod | None, recent: Sequence[Event], tails: PodLogs) -> st
                 lines.append(f"      last run: {terminated_line(last)}")
 
     lines.append("  events (oldest first):" if recent else "  events: none")
-    lines.extend(f"    {e}" for e in recent[-EVENT_TAIL:])
+    lines.extend(f"    {event_line(e)}" for e in recent[-EVENT_TAIL:])
 
     for container, (which, text) in tails.items():
         body = text.rstrip("\n").splitlines()[-LOG_TAIL_LINES:]

@@ -1,55 +1,60 @@
-"""Events the control plane and the kubelet record about objects in a namespace."""
+"""Events the control plane and the kubelet record about objects in a namespace, as served.
+
+An event is a KubeObject of kind Event (core/v1), read like every other object:
+`e.reason`, `e.message`, `e.involvedObject.name`, `e["count"]`. The lab's events and
+wait_for_event give them; a timeline records them. What a reader often wants folded
+(the last time it happened, how often, one line) is here as functions of the event.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from ._api import api_error
+from ._api import api_error, request_json
 from .connect import connect
+from .objects import KubeObject, as_object, parse_time
+
+Event = KubeObject  # an event as served: a KubeObject of kind Event
 
 _EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
-@dataclass(frozen=True)
-class Event:
-    """One event, folded to what a reader needs: when, how bad, why, about what, how often."""
-
-    time: datetime | None
-    type: str
-    reason: str
-    object: str
-    message: str
-    count: int = 1
-
-    def __str__(self) -> str:
-        repeat = f" (x{self.count})" if self.count > 1 else ""
-        return f"{self.type:<8} {self.reason:<20} {self.object}: {self.message}{repeat}"
-
-
 def events(namespace: str, involved_name: str | None = None, *,
-           api: client.ApiClient | None = None) -> list[Event]:
-    """The namespace's events (only those about involved_name if given), oldest first."""
-    selector = f"involvedObject.name={involved_name}" if involved_name else None
+           api: client.ApiClient | None = None) -> list[KubeObject]:
+    """The namespace's events (only those about involved_name if given), as served, oldest first."""
+    query = [("fieldSelector", f"involvedObject.name={involved_name}")] if involved_name else []
     try:
-        listing = client.CoreV1Api(api or connect()).list_namespaced_event(
-            namespace, field_selector=selector)
+        reply = request_json(api or connect(), "GET", f"/api/v1/namespaces/{namespace}/events", query=query)
     except ApiException as e:
         raise api_error(e, f"listing events in namespace {namespace}") from e
-    found = [event_from(item) for item in listing.items]
-    return sorted(found, key=lambda e: e.time or _EPOCH)  # stable: ties keep the server's order
+    found = [KubeObject(item, kind="Event", api_version="v1") for item in reply.get("items") or []]
+    return sorted(found, key=lambda e: event_time(e) or _EPOCH)  # stable: ties keep the server's order
 
 
-def event_from(item: client.CoreV1Event) -> Event:
-    """Fold a core/v1 Event, old-style (count, lastTimestamp) or new-style (series, eventTime)."""
-    series = item.series
-    time = (item.last_timestamp or (series.last_observed_time if series else None)
-            or item.event_time or item.first_timestamp or item.metadata.creation_timestamp)
-    count = (series.count if series and series.count else None) or item.count or 1
-    involved = item.involved_object
-    what = f"{(involved.kind or '').lower()}/{involved.name}" if involved else "?"
-    return Event(time=time, type=item.type or "", reason=item.reason or "", object=what,
-                 message=(item.message or "").strip(), count=count)
+def event_time(event: Any) -> datetime | None:
+    """When the event last happened: old-style lastTimestamp, new-style series.lastObservedTime or eventTime."""
+    e = as_object(event, kind="Event")
+    series = e.get("series") or {}
+    served = (e.get("lastTimestamp") or series.get("lastObservedTime") or e.get("eventTime")
+              or e.get("firstTimestamp") or (e.get("metadata") or {}).get("creationTimestamp"))
+    return parse_time(served)
+
+
+def event_count(event: Any) -> int:
+    """How often it happened: series.count (new style) or count (old style), at least 1."""
+    e = as_object(event, kind="Event")
+    return (e.get("series") or {}).get("count") or e.get("count") or 1
+
+
+def event_line(event: Any) -> str:
+    """`Warning  BackOff              pod/crash: Back-off restarting failed container (x3)`."""
+    e = as_object(event, kind="Event")
+    involved = e.get("involvedObject")
+    what = f"{str(involved.get('kind') or '').lower()}/{involved.get('name')}" if involved else "?"
+    count = event_count(e)
+    repeat = f" (x{count})" if count > 1 else ""
+    return f"{e.get('type') or '':<8} {e.get('reason') or '':<20} {what}: {(e.get('message') or '').strip()}{repeat}"

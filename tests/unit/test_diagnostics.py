@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from kubernetes import client
 
 from podlab.diagnostics import describe_pod, hint_for_pod, summarize_pod
-from podlab.events import Event, event_from
+from podlab.events import event_count, event_line, event_time
 from podlab.objects import KubeObject
 
 T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
@@ -37,7 +36,9 @@ def crashing_pod() -> KubeObject:
 def test_report_shows_phase_conditions_states_events_and_log_tail():
     report = describe_pod(
         crashing_pod(),
-        [Event(T0, "Warning", "BackOff", "pod/crash", "Back-off restarting failed container", 3)],
+        [KubeObject({"kind": "Event", "metadata": {"name": "crash.1"}, "type": "Warning", "reason": "BackOff",
+                     "involvedObject": {"kind": "Pod", "name": "crash"}, "count": 3,
+                     "message": "Back-off restarting failed container"})],
         {"app": ("previous run", "starting\nconfig missing, exiting\n")},
     )
     assert report.splitlines() == [
@@ -84,17 +85,16 @@ def test_hints_follow_the_state():
 
 
 def test_event_folding_prefers_series_and_last_timestamp():
-    old_style = client.CoreV1Event(
-        metadata=client.V1ObjectMeta(name="e1", creation_timestamp=T0),
-        involved_object=client.V1ObjectReference(kind="Pod", name="demo"),
-        reason="Pulled", message=" Image present \n", type="Normal", count=4,
-        last_timestamp=datetime(2025, 1, 2, tzinfo=timezone.utc))
-    new_style = client.CoreV1Event(
-        metadata=client.V1ObjectMeta(name="e2", creation_timestamp=T0),
-        involved_object=client.V1ObjectReference(kind="Pod", name="demo"),
-        reason="Scheduled", message="assigned", type="Normal", event_time=T0,
-        series=client.CoreV1EventSeries(count=2, last_observed_time=datetime(2025, 1, 3, tzinfo=timezone.utc)))
-    assert event_from(old_style) == Event(datetime(2025, 1, 2, tzinfo=timezone.utc), "Normal", "Pulled",
-                                          "pod/demo", "Image present", 4)
-    folded = event_from(new_style)
-    assert (folded.time, folded.count) == (datetime(2025, 1, 3, tzinfo=timezone.utc), 2)
+    old_style = {"metadata": {"name": "e1", "creationTimestamp": "2025-01-01T00:00:00Z"},
+                 "involvedObject": {"kind": "Pod", "name": "demo"}, "reason": "Pulled",
+                 "message": " Image present \n", "type": "Normal", "count": 4,
+                 "lastTimestamp": "2025-01-02T00:00:00Z"}
+    new_style = {"metadata": {"name": "e2", "creationTimestamp": "2025-01-01T00:00:00Z"},
+                 "involvedObject": {"kind": "Pod", "name": "demo"}, "reason": "Scheduled", "message": "assigned",
+                 "type": "Normal", "eventTime": "2025-01-01T00:00:00.000000Z",
+                 "series": {"count": 2, "lastObservedTime": "2025-01-03T00:00:00.000000Z"}}
+    assert (event_time(old_style), event_count(old_style)) == (datetime(2025, 1, 2, tzinfo=timezone.utc), 4)
+    assert event_line(old_style) == "Normal   Pulled               pod/demo: Image present (x4)"
+    assert (event_time(new_style), event_count(new_style)) == (datetime(2025, 1, 3, tzinfo=timezone.utc), 2)
+    bare = {"metadata": {"name": "e3", "creationTimestamp": "2025-01-01T00:00:00Z"}, "reason": "Started"}
+    assert (event_time(bare), event_count(bare), event_line(bare)) == (T0, 1, "         Started              ?: ")

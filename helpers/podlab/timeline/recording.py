@@ -27,6 +27,7 @@ from .._api import api_error, request_json, watch_events
 from ..checks import Check
 from ..connect import connect
 from ..errors import PodlabError
+from ..objects import as_object
 from ..waiting import observe
 from .moments import Moment, Raw, can_precede, event_moments, merge, parse_marks, pod_moments
 
@@ -222,7 +223,7 @@ class Timeline:
         """Keep the first copy of each version seen, and note the ones a watch delivered (called holding the lock)."""
         for obj in objects:
             key = _version(obj)
-            store.setdefault(key, obj)
+            store.setdefault(key, as_object(obj, kind="Pod" if kind == "pod" else "Event"))  # one shape: KubeObjects
             if watched:
                 self._watched.add((kind, *key))
 
