@@ -50,6 +50,13 @@ class Fields(dict):
             return self._field(camel)
         raise AttributeError(self._missing(name))
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "_where":
+            super().__setattr__(name, value)
+            return
+        raise AttributeError(f"{self._where}: attributes only read fields; set one with [], "
+                             f"e.g. obj[{name!r}] = ... (it then reads as obj.{name})")
+
     def _spelled(self, name: str) -> str | None:
         """The present field that a snake_case name spells (pod_ip → podIP), None if there is none."""
         if "_" not in name:
