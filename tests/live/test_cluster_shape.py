@@ -157,4 +157,4 @@ def test_upstreams_test_image_serves_grpc_health_for_a_grpc_probe(lab):
                                  "args": ["grpc-health-checking"],
                                  "readinessProbe": {"grpc": {"port": 5000}, "periodSeconds": 1}}]}})
     pod = lab.wait("grpc-health", ready, timeout=60)
-    assert pod.status.container_statuses[0].image == AGNHOST_IMAGE
+    assert pod.status.containerStatuses[0].image == AGNHOST_IMAGE

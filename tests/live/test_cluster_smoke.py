@@ -46,7 +46,7 @@ def test_failing_liveness_probe_restarts_the_container_and_a_healthy_one_does_no
     lab.apply(pod("sick", livenessProbe={"exec": {"command": ["false"]}, **probe}))
     lab.apply(pod("healthy", livenessProbe={"exec": {"command": ["true"]}, **probe}))
     lab.wait("sick", restarted(1), timeout=90)
-    assert lab.pod("healthy").status.container_statuses[0].restart_count == 0
+    assert lab.pod("healthy").status.containerStatuses[0].restartCount == 0
     assert any(e.reason == "Unhealthy" for e in lab.events("sick"))
 
 

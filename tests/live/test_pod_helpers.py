@@ -12,6 +12,7 @@ from kubernetes import client
 import podlab
 from podlab.conditions import deleted, has_condition, in_phase, not_ready, ready, restarted, satisfies
 from podlab.errors import PodlabError
+from podlab.events import event_line, event_time
 from podlab.images import LAB_IMAGE, NODE_SHARE_DIR
 from podlab.waiting import WaitFailed, WaitTimeout, wait_for_objects
 
@@ -79,9 +80,10 @@ def test_logs_and_events(lab):
     assert lab.logs("talker", tail_lines=1) == "world\n"
     found = lab.events("talker")
     assert {"Scheduled", "Started"} <= {e.reason for e in found}
-    assert all(e.object == "pod/talker" for e in found)
-    times = [e.time for e in found]
-    assert times == sorted(times)
+    assert all((e.involvedObject.kind, e.involvedObject.name) == ("Pod", "talker") for e in found)
+    assert all(event_line(e).split()[2] == "pod/talker:" for e in found)
+    times = [event_time(e) for e in found]
+    assert times == sorted(times) and None not in times
 
 
 def test_strict_validation_reports_a_misspelt_field(lab):
@@ -248,16 +250,16 @@ def test_wait_for_phase_succeeded_and_termination_reasons(lab):
 def test_wait_for_a_restart_and_an_error_termination(lab):
     lab.apply(pod("crasher", "echo crashing; exit 3", extra=ready_when("false")))
     restarted = lab.wait("crasher", podlab.restarted(at_least=1), timeout=60)
-    assert restarted.status.container_statuses[0].restart_count >= 1
+    assert restarted.status.containerStatuses[0].restartCount >= 1
     ended = lab.wait("crasher", podlab.terminated("Error", exit_code=3), timeout=30)
-    assert ended.status.container_statuses[0].last_state.terminated.exit_code == 3
+    assert ended.status.containerStatuses[0].lastState.terminated.exitCode == 3
 
 
 def test_wait_for_unschedulable_and_the_report_of_a_pod_that_never_starts(lab):
     lab.apply(pod("nowhere", TRAP + "sleep 3600 & wait",
                   extra="  nodeSelector: {podlab.dev/no-such-node: \"true\"}\n"))
     stuck = lab.wait("nowhere", podlab.unschedulable, timeout=30)
-    assert stuck.spec.node_name is None
+    assert "nodeName" not in stuck.spec
     with pytest.raises(WaitTimeout) as caught:
         lab.wait("nowhere", podlab.ready, timeout=2)
     assert "PodScheduled  False  Unschedulable" in caught.value.message
@@ -341,7 +343,7 @@ spec:
     # a container that does not read stdin: the wait for the answer ends with what was seen
     with pytest.raises(PodlabError, match=r"did not appear within 2s"):
         lab.attach("shells", "echo hi\n", until="hi", container="deaf", tty=False, timeout=2)
-    assert lab.pod("shells").status.container_statuses[0].restart_count == 0  # detaching kept it running
+    assert lab.pod("shells").status.containerStatuses[0].restartCount == 0  # detaching kept it running
 
 
 def test_api_fields_reads_the_servers_schema():
@@ -368,7 +370,7 @@ def test_processes_and_wait_for_event(lab):
     assert [(p.pid, p.args) for p in seen] == [(1, "sleep 3600")]  # ps itself is left out
     assert seen[0].user == "root"
     started = lab.wait_for_event("ps", "Started")
-    assert (started.involved_object.name, started.reason) == ("ps", "Started") and started.message
+    assert (started.involvedObject.name, started.reason) == ("ps", "Started") and started.message
     with pytest.raises(WaitTimeout):
         lab.wait_for_event("ps", "NoSuchReason", timeout=2)
 
@@ -389,5 +391,5 @@ def test_request_returns_what_the_server_says_and_delete_can_return_at_once(lab,
     started = time.monotonic()
     assert lab.delete("slow-stop", grace_period=3, wait=False) == ["pod/slow-stop"]
     assert time.monotonic() - started < 2          # returned before the 3 s grace period ended
-    assert lab.pod("slow-stop").metadata.deletion_grace_period_seconds == 3
+    assert lab.pod("slow-stop").metadata.deletionGracePeriodSeconds == 3
     lab.wait("slow-stop", deleted, timeout=30)
