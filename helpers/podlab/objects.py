@@ -45,9 +45,6 @@ class Fields(dict):
             raise AttributeError(name)
         if name in self:
             return self._field(name)
-        camel = self._spelled(name)
-        if camel is not None:  # TEMPORARY: snake_case reads of the old typed model (pod_ip → podIP)
-            return self._field(camel)
         raise AttributeError(self._missing(name))
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import pickle
-import warnings
 
 import pytest
 from kubernetes import client
@@ -78,14 +77,11 @@ def test_a_snake_case_name_of_an_absent_field_gets_its_camel_case_spelling():
     assert (camel_case("pod_ip"), camel_case("host_i_ps"), camel_case("machine_id")) == ("podIP", "hostIPs", "machineID")
 
 
-def test_temporary_fallback_reads_snake_case_names_of_present_fields(capsys):
-    # TEMPORARY (issue 20's migration): the integrator removes this test with the fallback.
+def test_snake_case_names_are_refused_with_the_camel_case_spelling():
     pod = KubeObject(POD)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # silent: no warning, nothing printed
-        assert (pod.status.pod_ip, pod.spec.node_name) == ("10.244.0.7", "n1")
-        assert pod.metadata.creation_timestamp == "2025-01-01T00:00:00Z"  # the string, as served
-    assert capsys.readouterr() == ("", "")
+    with pytest.raises(AttributeError, match="fields are camelCase: 'podIP'"):
+        pod.status.pod_ip
+    assert pod.status.podIP == "10.244.0.7"
 
 
 def test_dicts_stored_later_read_by_attribute_too():
