@@ -302,12 +302,117 @@ def test_coredns_image_spec_runs_coredns(tmp_path: Path) -> None:
         assert layer.extractfile("coredns").read() == b"\x7fELF fake coredns"
 
 
+needs_agnhost_tools = pytest.mark.skipif(
+    not all(p.is_file() for p in images.AGNHOST_TOOLS.values()) or not Path("/bin/busybox").is_file(),
+    reason="bash, curl or busybox-static not installed")
+UPSTREAM_AGNHOST = Path.home() / "go/pkg/mod/k8s.io/kubernetes@v1.37.2/test/images/agnhost"
+
+
+def fake_agnhost_source(tmp_path: Path) -> Path:
+    """A stand-in for test/images/agnhost with porter's two TLS files."""
+    source = tmp_path / "agnhost-src"
+    (source / "porter").mkdir(parents=True)
+    (source / "porter/localhost.crt").write_bytes(b"-----BEGIN CERTIFICATE-----\nfake\n")
+    (source / "porter/localhost.key").write_bytes(b"-----BEGIN PRIVATE KEY-----\nfake\n")
+    return source
+
+
+def agnhost_layer(tmp_path: Path) -> dict[str, tarfile.TarInfo]:
+    spec = images.agnhost_image_spec(fake_binary(tmp_path, "agnhost"), fake_agnhost_source(tmp_path))
+    with layer_of(images.oci_archive_bytes(spec)) as layer:
+        return {m.name: m for m in layer.getmembers()}
+
+
+def elf_needed(path: Path) -> set[str]:
+    """The DT_NEEDED sonames of an ELF file, read by readelf (independently of ldd)."""
+    out = subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True, check=True).stdout
+    return {line.split("[", 1)[1].split("]", 1)[0] for line in out.splitlines() if "(NEEDED)" in line}
+
+
+@needs_agnhost_tools
 def test_agnhost_image_runs_agnhost_like_upstreams(tmp_path: Path) -> None:
-    spec = images.agnhost_image_spec(fake_binary(tmp_path, "agnhost"))
+    spec = images.agnhost_image_spec(fake_binary(tmp_path, "agnhost"), fake_agnhost_source(tmp_path))
     assert spec.name == "registry.k8s.io/e2e-test-images/agnhost:2.66.1"
-    assert spec.run_config == {"Entrypoint": ["/agnhost"], "Cmd": ["pause"]}
+    assert spec.run_config["Entrypoint"] == ["/agnhost"] and spec.run_config["Cmd"] == ["pause"]
+    assert spec.run_config["Env"] == [f"PATH={images.DEFAULT_PATH}"]
+    assert set(spec.run_config["ExposedPorts"]) == {"80/tcp", "8080/tcp", "8081/tcp", "9376/tcp", "5000/tcp"}
     with layer_of(images.oci_archive_bytes(spec)) as layer:
         assert layer.extractfile("agnhost").read() == b"\x7fELF fake agnhost"
+        assert layer.getmember("agnhost-2").linkname == "agnhost"
+
+
+@needs_agnhost_tools
+def test_agnhost_image_has_the_shell_tools_and_tls_files_upstreams_has(tmp_path: Path) -> None:
+    source = fake_agnhost_source(tmp_path)
+    spec = images.agnhost_image_spec(fake_binary(tmp_path, "agnhost"), source)
+    with layer_of(images.oci_archive_bytes(spec)) as layer:
+        members = {m.name: m for m in layer.getmembers()}
+        read = lambda name: layer.extractfile(name).read()  # noqa: E731
+        for name in ("localhost.crt", "localhost.key"):
+            assert read(name) == (source / "porter" / name).read_bytes(), name
+        assert read("bin/bash") == Path("/bin/bash").read_bytes()
+        assert read("usr/bin/curl") == Path("/usr/bin/curl").read_bytes()
+        assert read("bin/busybox") == Path("/bin/busybox").read_bytes()
+        passwd, group = read("etc/passwd").decode(), read("etc/group").decode()
+    for applet in ("sh", "cat", "id", "env"):
+        assert members[f"bin/{applet}"].issym() and members[f"bin/{applet}"].linkname == "busybox", applet
+    assert members["usr/bin/env"].linkname == "/bin/busybox"       # `#!/usr/bin/env bash` scripts
+    assert not members["bin/bash"].issym() and stat.S_IMODE(members["bin/bash"].mode) == 0o755
+    assert members["uploads"].isdir() and members["tmp"].mode == 0o1777
+    assert "root:x:0:0:" in passwd and "user-defined-in-image:x:1000:1000:" in passwd
+    assert "group-defined-in-image:x:50000:user-defined-in-image" in group
+
+
+@needs_agnhost_tools
+@pytest.mark.skipif(shutil.which("readelf") is None, reason="binutils (readelf) not installed")
+def test_agnhost_dynamic_tools_carry_every_library_and_the_loader(tmp_path: Path) -> None:
+    members = agnhost_layer(tmp_path)
+    libdir = images.LIBDIR
+    loader = members["lib64/ld-linux-x86-64.so.2"]
+    assert loader.issym() and loader.linkname == f"/{libdir}/ld-linux-x86-64.so.2"
+    assert members[f"{libdir}/ld-linux-x86-64.so.2"].isfile()
+    assert members["lib"].issym() and members["lib"].linkname == "usr/lib"
+    # The closure by DT_NEEDED, walked here with readelf, not with the builder's ldd.
+    todo, seen = [Path("/bin/bash"), Path("/usr/bin/curl")], set()
+    while todo:
+        for soname in elf_needed(todo.pop()) - seen:
+            seen.add(soname)
+            assert f"{libdir}/{soname}" in members, f"{soname} is missing from the image"
+            todo.append(Path("/lib/x86_64-linux-gnu") / soname)
+    assert {"libc.so.6", "libtinfo.so.6", "libcurl.so.4"} <= seen
+
+
+def test_agnhost_image_names_what_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(images, "AGNHOST_TOOLS", {"usr/bin/curl": tmp_path / "no-curl"})
+    with pytest.raises(PodlabError, match="no-curl") as err:
+        images.agnhost_image_spec(fake_binary(tmp_path, "agnhost"), fake_agnhost_source(tmp_path))
+    assert "apt-get install" in (err.value.hint or "")
+
+
+@needs_agnhost_tools
+def test_agnhost_source_without_porter_files_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PodlabError, match="localhost.crt"):
+        images.agnhost_image_spec(fake_binary(tmp_path, "agnhost"), tmp_path)
+
+
+@pytest.mark.skipif(not UPSTREAM_AGNHOST.is_dir(), reason="k8s.io/kubernetes@v1.37.2 not in Go's module cache")
+def test_agnhost_files_are_the_ones_upstreams_dockerfile_adds() -> None:
+    dockerfile = (UPSTREAM_AGNHOST / "Dockerfile").read_text()
+    for name in images.AGNHOST_SOURCE_FILES:
+        assert f"ADD {name} {Path(name).name}\n" in dockerfile, name
+        assert (UPSTREAM_AGNHOST / name).is_file()
+    assert 'ENTRYPOINT ["/agnhost"]\nCMD ["pause"]' in dockerfile
+    assert "EXPOSE " + " ".join(str(p) for p in images.AGNHOST_PORTS) in dockerfile
+    assert "RUN ln -s agnhost agnhost-2" in dockerfile and "RUN mkdir /uploads" in dockerfile
+
+
+def test_ldd_not_found_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ldd = tmp_path / "ldd"
+    ldd.write_text("#!/bin/sh\necho '\tlibgone.so.1 => not found'\n")
+    ldd.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(PodlabError, match="libgone.so.1"):
+        images.shared_libraries([Path("/bin/true")])
 
 
 def test_agnhost_is_built_from_the_releases_own_source() -> None:

@@ -433,13 +433,50 @@ def command_image_spec(name: str, tag: str, binaries: dict[str, Path], extra: tu
     return ImageSpec(f"{REGISTRY}/{name}:{tag}", f"{name}-{tag}", tuple(entries) + extra, run_config)
 
 
-def agnhost_image_spec(binary: Path) -> ImageSpec:
-    """agnhost as upstream's image runs it: /agnhost as entrypoint, `pause` by default."""
-    entries = (Entry("agnhost", "file", 0o755, binary.read_bytes()), Entry("tmp", "dir", 0o1777),
-               Entry("etc/passwd", "file", 0o644, ETC_PASSWD.encode()),
-               Entry("etc/group", "file", 0o644, ETC_GROUP.encode()))
+# What upstream's agnhost image (test/images/agnhost/Dockerfile) carries that the book and
+# upstream's own examples use, taken from this host's Debian packages: bash and curl (dynamic,
+# with their libraries), busybox for sh, cat, id, env and the other applets alpine's busybox has.
+AGNHOST_TOOLS = {"bin/bash": Path("/bin/bash"), "usr/bin/curl": Path("/usr/bin/curl")}
+# The porter files the Dockerfile ADDs at / (netexec's and porter's --tls-* examples use them).
+AGNHOST_SOURCE_FILES = ("porter/localhost.crt", "porter/localhost.key")
+# The ports the Dockerfile EXPOSEs.
+AGNHOST_PORTS = (80, 8080, 8081, 9376, 5000)
+# The user and group the Dockerfile adds (an e2e test of SupplementalGroups uses them).
+AGNHOST_PASSWD = "user-defined-in-image:x:1000:1000::/home/user-defined-in-image:/bin/sh\n"
+AGNHOST_GROUP = "user-defined-in-image:x:1000:\ngroup-defined-in-image:x:50000:user-defined-in-image\n"
+
+
+def agnhost_image_spec(binary: Path, source: Path, busybox: Path = BUSYBOX) -> ImageSpec:
+    """agnhost as upstream's image runs it (/agnhost, `pause` by default), with its shell tools and TLS files.
+
+    `source` is the release's test/images/agnhost directory.
+    """
+    missing = [str(p) for p in AGNHOST_TOOLS.values() if not p.is_file()]
+    if missing or not busybox.is_file() or not is_static_elf(busybox):
+        raise PodlabError(f"agnhost's image needs {', '.join(missing) or busybox} from this host",
+                          hint="apt-get install bash curl busybox-static")
+    files = [source / name for name in AGNHOST_SOURCE_FILES]
+    absent = [str(f) for f in files if not f.is_file()]
+    if absent:
+        raise PodlabError(f"agnhost's source lacks {', '.join(absent)}",
+                          hint="Remove the Kubernetes module from Go's cache (go clean -modcache) and rerun.")
+    entries = [Entry("agnhost", "file", 0o755, binary.read_bytes()),
+               Entry("agnhost-2", "symlink", 0o777, target="agnhost"),
+               Entry("tmp", "dir", 0o1777), Entry("uploads", "dir", 0o755), Entry("root", "dir", 0o700),
+               Entry("etc/passwd", "file", 0o644, (ETC_PASSWD + AGNHOST_PASSWD).encode()),
+               Entry("etc/group", "file", 0o644, (ETC_GROUP + AGNHOST_GROUP).encode()),
+               Entry("etc/nsswitch.conf", "file", 0o644, ETC_NSSWITCH.encode()),
+               Entry("bin/busybox", "file", 0o755, busybox.read_bytes()),
+               Entry("usr/bin/env", "symlink", 0o777, target="/bin/busybox")]
+    entries += [Entry(f.name, "file", 0o644, f.read_bytes()) for f in files]
+    entries += [Entry(path, "file", 0o755, host.read_bytes()) for path, host in AGNHOST_TOOLS.items()]
+    entries += [Entry(f"bin/{name}", "symlink", 0o777, target="busybox")
+                for name in busybox_applets(busybox) if f"bin/{name}" not in AGNHOST_TOOLS]
+    entries += dynamic_runtime(list(AGNHOST_TOOLS.values()))
     tag = AGNHOST_IMAGE.rsplit(":", 1)[1]
-    return ImageSpec(AGNHOST_IMAGE, f"agnhost-{tag}", entries, {"Entrypoint": ["/agnhost"], "Cmd": ["pause"]})
+    run_config = {"Entrypoint": ["/agnhost"], "Cmd": ["pause"], "Env": [f"PATH={DEFAULT_PATH}"],
+                  "ExposedPorts": {f"{port}/tcp": {} for port in AGNHOST_PORTS}}
+    return ImageSpec(AGNHOST_IMAGE, f"agnhost-{tag}", tuple(entries), run_config)
 
 
 def etcd_image_spec(etcd_dir: Path, tag: str) -> ImageSpec:
@@ -474,9 +511,23 @@ def shared_libraries(elf_files: list[Path]) -> dict[str, Path]:
             words = line.split()
             if "=>" in words and len(words) >= 3 and words[2].startswith("/"):
                 found[words[0]] = Path(words[2])
+            elif "=>" in words and "not found" in line:
+                raise PodlabError(f"{path} needs {words[0]}, which this host lacks (ldd: not found)",
+                                  hint=f"Reinstall the package that owns {path} (dpkg -S {path}).")
             elif words and words[0].startswith("/"):
                 found[Path(words[0]).name] = Path(words[0])
     return found
+
+
+def dynamic_runtime(elf_files: list[Path]) -> list[Entry]:
+    """The libraries `elf_files` load (per ldd) in LIBDIR, and the dynamic loader where they look for it."""
+    entries = [Entry(f"{LIBDIR}/{soname}", "file", 0o755, path.resolve().read_bytes())
+               for soname, path in sorted(shared_libraries(elf_files).items())]
+    # Debian's merged /usr: /lib is /usr/lib, and the loader is found at /lib64/ld-linux-x86-64.so.2.
+    return entries + [Entry("lib", "symlink", 0o777, target="usr/lib"),
+                      Entry("lib64", "dir", 0o755),
+                      Entry("lib64/ld-linux-x86-64.so.2", "symlink", 0o777,
+                            target=f"/{LIBDIR}/ld-linux-x86-64.so.2")]
 
 
 def iptables_userland(mode: str) -> tuple[Entry, ...]:
@@ -501,13 +552,8 @@ def iptables_userland(mode: str) -> tuple[Entry, ...]:
             entries.append(Entry(f"usr/sbin/{command.replace('tables', 'tables-' + backend, 1)}", "symlink", 0o777,
                                  target=f"xtables-{backend}-multi"))
     entries += [Entry(f"{LIBDIR}/xtables/{m.name}", "file", 0o644, m.read_bytes()) for m in modules]
-    for soname, path in sorted(shared_libraries(list(tools.values()) + modules).items()):
-        entries.append(Entry(f"{LIBDIR}/{soname}", "file", 0o755, path.resolve().read_bytes()))
-    # Debian's merged /usr: /lib is /usr/lib, and the loader is found at /lib64/ld-linux-x86-64.so.2.
-    entries += [Entry("lib", "symlink", 0o777, target="usr/lib"),
-                Entry("lib64", "dir", 0o755),
-                Entry("lib64/ld-linux-x86-64.so.2", "symlink", 0o777, target=f"/{LIBDIR}/ld-linux-x86-64.so.2"),
-                Entry("run", "dir", 0o755), Entry("var/lib", "dir", 0o755)]
+    entries += dynamic_runtime(list(tools.values()) + modules)
+    entries += [Entry("run", "dir", 0o755), Entry("var/lib", "dir", 0o755)]
     return tuple(entries)
 
 
@@ -519,6 +565,13 @@ def kube_proxy_image_spec(binary: Path, tag: str) -> ImageSpec:
 
 # ---------------------------------------------------------------- a release's images
 
+def agnhost_source(version: str) -> Path:
+    """The release's test/images/agnhost directory, from Go's module cache (agnhost is built from it)."""
+    from podlab.cluster.local import build
+
+    return build.module_source("k8s.io/kubernetes", version) / "test" / "images" / "agnhost"
+
+
 def image_specs(release, bins: dict[str, Path]) -> list[ImageSpec]:
     """Every image a kubeadm cluster of `release` runs, built from `bins` (build dir per component)."""
     k8s = bins["kubernetes"]
@@ -528,7 +581,7 @@ def image_specs(release, bins: dict[str, Path]) -> list[ImageSpec]:
     for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
         specs.append(command_image_spec(name, release.kubernetes, {name: k8s / name}))
     specs.append(kube_proxy_image_spec(k8s / "kube-proxy", release.kubernetes))
-    specs.append(agnhost_image_spec(bins["agnhost"] / "agnhost"))
+    specs.append(agnhost_image_spec(bins["agnhost"] / "agnhost", agnhost_source(release.kubernetes)))
     return specs
 
 
