@@ -470,3 +470,25 @@ def test_present_images_lists_what_ctr_reports_and_nothing_when_it_cannot(tmp_pa
     assert images.present_images(address="/nowhere.sock", ctr=tmp_path / "missing") == set()
     assert set(images.LAB_IMAGES) == {"docker.io/library/busybox:1.35.0",
                                       "registry.k8s.io/e2e-test-images/agnhost:2.66.1"}
+
+
+def test_image_digests_reads_name_and_digest_from_ctrs_table(tmp_path: Path) -> None:
+    ctr = tmp_path / "ctr"
+    ctr.write_text("#!/bin/sh\n"
+                   "echo 'REF TYPE DIGEST SIZE PLATFORMS LABELS'\n"
+                   "echo 'docker.io/library/busybox:1.35.0 application/vnd.oci.image.manifest.v1+json "
+                   "sha256:89e5 2.0 MiB linux/amd64 io.cri-containerd.image=managed'\n")
+    ctr.chmod(0o755)
+    assert images.image_digests(address="/nowhere.sock", ctr=ctr) == {"docker.io/library/busybox:1.35.0": "sha256:89e5"}
+    assert images.image_digests(address="/nowhere.sock", ctr=tmp_path / "missing") == {}
+
+
+def test_archive_digest_is_the_manifest_containerd_will_hold(tmp_path: Path) -> None:
+    spec = small_spec()
+    tar = tmp_path / "demo.tar"
+    images.write_oci_archive(spec, tar)
+    index = json.loads(read_members(tar.read_bytes())["index.json"])
+    assert images.archive_digest(tar) == index["manifests"][0]["digest"]
+    changed = images.ImageSpec(spec.name, spec.cache_name, spec.entries[:-1], spec.run_config)
+    images.write_oci_archive(changed, tmp_path / "changed.tar")
+    assert images.archive_digest(tmp_path / "changed.tar") != images.archive_digest(tar)

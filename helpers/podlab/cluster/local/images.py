@@ -624,6 +624,27 @@ def present_images(*, address: str, ctr: Path | str = "ctr", namespace: str = "k
     return set(result.stdout.split()) if result.returncode == 0 else set()
 
 
+def image_digests(*, address: str, ctr: Path | str = "ctr", namespace: str = "k8s.io") -> dict[str, str]:
+    """The images containerd at `address` holds, name -> manifest digest (empty if it cannot be asked)."""
+    try:
+        result = subprocess.run([str(ctr), "--address", address, "-n", namespace, "images", "ls"],
+                                capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    if result.returncode != 0:
+        return {}
+    rows = [line.split() for line in result.stdout.splitlines()[1:]]   # REF TYPE DIGEST SIZE ...
+    return {row[0]: row[2] for row in rows if len(row) >= 3 and row[2].startswith("sha256:")}
+
+
+def archive_digest(tar: Path) -> str:
+    """The manifest digest an OCI archive's index names (what containerd holds once it is imported)."""
+    with tarfile.open(tar) as archive:
+        member = archive.extractfile("index.json")
+        index = json.loads(member.read()) if member else {}
+    return index["manifests"][0]["digest"]
+
+
 def import_images(tars: list[Path], *, address: str, ctr: Path | str = "ctr", namespace: str = "k8s.io") -> None:
     """Import several archives at once (about twice as fast as one after another on 2 cores)."""
     from concurrent.futures import ThreadPoolExecutor

@@ -84,18 +84,18 @@ class LocalProvider:
         return build.kubernetes_bin_dir(record["kubernetes"] if record else self.version) / "kubectl"
 
     def _import_missing_lab_images(self) -> None:
-        """Import the images labs use that a cluster started by an older podlab lacks (e.g. AGNHOST_IMAGE)."""
+        """Import the lab images a running cluster lacks or holds in another build than podlab's current one."""
         release = build.release(self.version)
         bins = build.build_all(release)  # cached: returns at once
         ctr = bins["containerd"] / "ctr"
-        present = images.present_images(address=str(self.layout.containerd_socket), ctr=ctr)
-        if not set(images.LAB_IMAGES) - present:
+        held = images.image_digests(address=str(self.layout.containerd_socket), ctr=ctr)
+        archives = {spec.name: images.cached_archive(spec) for spec in images.image_specs(release, bins)
+                    if spec.name in images.LAB_IMAGES}
+        stale = {name: tar for name, tar in archives.items() if held.get(name) != images.archive_digest(tar)}
+        if not stale:
             return
-        missing = [spec for spec in images.image_specs(release, bins)
-                   if spec.name in images.LAB_IMAGES and spec.name not in present]
-        with step(f"importing {', '.join(s.name for s in missing)} into the running cluster"):
-            images.import_images([images.cached_archive(s) for s in missing],
-                                 address=str(self.layout.containerd_socket), ctr=ctr)
+        with step(f"importing {', '.join(stale)} into the running cluster"):
+            images.import_images(list(stale.values()), address=str(self.layout.containerd_socket), ctr=ctr)
 
     def running(self) -> bool:
         """Whether a previous `up` left a healthy cluster running."""
