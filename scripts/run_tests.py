@@ -45,8 +45,12 @@ PREPARE_LOG = "kindci-prepare.log"  # in the podlab cache's logs/
 # push a measurement over (seen: chapter 4's 4.03 s against <= 4 s, lab 5's predicted liveness
 # kill), or that add nodes other notebooks would see (chapter 7's KWOK nodes, once it joins the
 # book): they run one at a time after the others.
-ALONE = ["book/03-lifecycle-hooks.ipynb", "book/04-stopping-and-starting.ipynb", "book/05-probes.ipynb",
-         "labs/03-lifecycle-hooks.ipynb", "labs/05-probes.ipynb"]
+# In this order: chapter 5 does not run right after chapter 4. Twice in three runs on 7 Dec its
+# first TCP probes met "i/o timeout" instead of "connection refused" when it came straight after
+# chapter 4, whose force-deleted pods keep running on the node; it passed alone and later. The
+# cause is not confirmed (a reused pod IP whose old neighbour entry the node still holds?).
+ALONE = ["book/03-lifecycle-hooks.ipynb", "book/04-stopping-and-starting.ipynb", "labs/03-lifecycle-hooks.ipynb",
+         "book/05-probes.ipynb", "labs/05-probes.ipynb"]
 
 
 def _pytest(*args: str) -> int:
@@ -72,7 +76,7 @@ def staged(paths: list[str], argv: list[str]) -> list[int]:
     """Steps 2 and 3 for these paths: notebooks outside ALONE side by side, then ALONE's and the rest one at a time."""
     notebooks = [p for p in paths if p.endswith(".ipynb")]
     side = [p for p in notebooks if p not in ALONE]
-    after = [p for p in notebooks if p in ALONE] + [p for p in paths if not p.endswith(".ipynb")]
+    after = [n for n in ALONE if n in notebooks] + [p for p in paths if not p.endswith(".ipynb")]
     workers = os.environ.get("NOTEBOOK_WORKERS", "3")
     codes = []
     if side:
