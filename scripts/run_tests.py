@@ -129,11 +129,7 @@ def main(argv: list[str]) -> int:
             if prepare is not None:
                 prepare.wait()
             return code
-    alone = [f"--deselect={n}" for n in ALONE]  # pytest-xdist: deselected there, run alone after
-    workers = os.environ.get("NOTEBOOK_WORKERS", "3")
-    codes = [_pytest("tests/unit", "tests/live", "tests/site", *argv),
-             _pytest("-n", workers, "--dist", "loadfile", *alone, "book", "labs", *argv),
-             _pytest(*ALONE, *argv)]
+    codes = [_pytest("tests/unit", "tests/live", "tests/site", *argv), *staged(all_notebooks(), argv)]
     if prepare is not None and prepare.wait() != 0:
         print(f"run_tests: kindci --prepare failed (exit {prepare.returncode}); the kind part builds again "
               "and reports", flush=True)

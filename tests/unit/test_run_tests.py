@@ -26,9 +26,10 @@ def run_tests(monkeypatch):
 def test_tests_serial_then_notebooks_one_file_per_worker_then_kind(run_tests):
     module, calls, _ = run_tests
     assert module.main(["-x"]) == 0
-    alone = [f"--deselect={n}" for n in module.ALONE]
+    side = [n for n in module.all_notebooks() if n not in module.ALONE]
+    assert side and set(module.ALONE) <= set(module.all_notebooks())
     assert calls == [["tests/unit", "tests/live", "tests/site", "-x"],
-                     ["-n", "3", "--dist", "loadfile", *alone, "book", "labs", "-x"],
+                     ["-n", "3", "--dist", "loadfile", *side, "-x"],
                      [*module.ALONE, "-x"],
                      ["python", "-m", "podlab.cluster.kindci", "-x"]]
     assert all((SCRIPT.parents[1] / n).is_file() for n in module.ALONE)
