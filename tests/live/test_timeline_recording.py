@@ -60,6 +60,19 @@ def test_a_deleted_pods_timeline_keeps_its_hooks_and_exit(lab):
     assert tl.moment("app exited").resolution == tl.moment("Killing").resolution == 1.0
 
 
+def test_a_pod_deleted_right_after_start_is_recorded(lab):
+    """start() returns once both watches have listed: a graceless delete sent next is seen."""
+    lab.apply(hooked_pod("forced"))
+    lab.wait("forced", podlab.ready)
+    tl = lab.timeline("forced")
+    lab.delete("forced", grace_period=0, wait=False)  # writes deletionTimestamp, then removes the pod at once
+    lab.wait("forced", podlab.deleted, timeout=30)
+    tl.stop()
+    assert tl.moment("deletion requested").detail == "grace period 0 s"
+    assert "grace period ends" not in tl.names()
+    tl.expect_order("Ready", "deletion requested", "removed")
+
+
 def test_snapshots_without_a_watch(lab):
     tl = lab.timeline("snap", record=False)
     lab.apply(hooked_pod("snap"))

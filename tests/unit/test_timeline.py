@@ -371,6 +371,41 @@ def test_recording_follows_the_watches_until_stopped(monkeypatch):
     assert tl.stop() is tl  # once stopped, stop() does nothing
 
 
+class SlowList(ScriptedSource):
+    """A source whose list takes a while to answer."""
+
+    def list(self):
+        time.sleep(0.3)
+        return super().list()
+
+
+def test_start_returns_once_both_watches_have_listed(monkeypatch):
+    # a pod force-deleted right after start() is gone in one round trip: a list sent later would miss it
+    monkeypatch.setattr(Timeline, "_pod_source", lambda self: SlowList([LIFE[0]], [], self._stopping))
+    monkeypatch.setattr(Timeline, "_event_source", lambda self: SlowList([], [], self._stopping))
+    tl = Timeline("podlab-test", "hooks")
+    assert "created" in tl.names()  # no waiting here: start() has waited for the list
+    tl._stopping.set()
+
+
+def test_a_timeline_that_cannot_list_does_not_start(monkeypatch):
+    monkeypatch.setattr(Timeline, "_pod_source", lambda self: Unreachable())
+    monkeypatch.setattr(Timeline, "_event_source", lambda self: SlowList([], [], self._stopping))
+    with pytest.raises(PodlabError, match="could not start recording: connection refused"):
+        Timeline("podlab-test", "hooks")
+
+
+def test_a_deleted_events_object_is_the_pods_last_state(monkeypatch):
+    from podlab.timeline import recording
+    last = LIFE[-1]
+    script = [{"type": "MODIFIED", "object": LIFE[0]}, {"type": "DELETED", "object": last}]
+    monkeypatch.setattr(recording, "watch_events", lambda *args, **kwargs: iter(script))
+    seen: list[dict] = []
+    source = recording._Source(None, "/api/v1/namespaces/ns/pods", "metadata.name=p", threading.Event(), seen.append)
+    assert list(source.watch("1", 5)) == script  # observe still gets every event
+    assert seen == [last]
+
+
 class Unreachable:
     """A source whose API server does not answer."""
 

@@ -1,8 +1,12 @@
 """Recording a pod's timeline: its states and its events, watched in the background, and its containers' marks.
 
 Recording is a watch on the pod and one on its events (podlab.waiting.observe: list, watch
-from that resourceVersion, relist on 410), each in a background thread with a deadline;
-stop() takes a last look, lets both watches catch up with it and ends them. Without a
+from that resourceVersion, relist on 410), each in a background thread with a deadline.
+start() returns once both have listed, so whatever the notebook does next is recorded (a pod
+force-deleted right after start() is gone in one round trip: a list that came later would
+miss it). A DELETED event's object is the pod's last state, and it is recorded too (a
+graceless delete writes deletionTimestamp and removes the pod at once). stop() takes a last
+look, lets both watches catch up with it and ends them. Without a
 watch (record=False), snapshot() takes a look whenever the notebook calls it.
 
 What was recorded reads as Moments (moment, names, order, duration); claims about them are
@@ -15,7 +19,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, suppress
 from types import TracebackType
 from typing import Any
@@ -33,6 +37,7 @@ from .moments import Moment, Raw, can_precede, event_moments, merge, parse_marks
 
 RECORDING = 900.0  # how long a timeline records at most (seconds), unless stop() comes first
 SETTLE = 10.0      # stop(): how long the watches may take to catch up with the last look
+LISTED = 30.0      # start(): how long the watches may take to list
 WINDOW = 5         # each watch request's length (s): a stopped recording's threads end within it
 
 
@@ -43,8 +48,10 @@ class _Stopped(Exception):
 class _Source:
     """The pod, or the events about it: list, and watch in windows of WINDOW seconds so a stop is heard."""
 
-    def __init__(self, api: client.ApiClient, path: str, selector: str, stopping: threading.Event) -> None:
+    def __init__(self, api: client.ApiClient, path: str, selector: str, stopping: threading.Event,
+                 deleted: Callable[[Raw], None] = lambda obj: None) -> None:
         self.api, self.path, self.query, self.stopping = api, path, [("fieldSelector", selector)], stopping
+        self.deleted = deleted  # called with a DELETED event's object: the last state, which observe drops
 
     def list(self) -> tuple[list[dict[str, Any]], str]:
         try:
@@ -56,8 +63,11 @@ class _Source:
     def watch(self, resource_version: str, timeout_seconds: int) -> Iterator[dict[str, Any]]:
         if self.stopping.is_set():
             raise _Stopped
-        yield from watch_events(self.api, self.path, query=self.query, resource_version=resource_version,
-                                timeout_seconds=min(timeout_seconds, WINDOW))
+        for event in watch_events(self.api, self.path, query=self.query, resource_version=resource_version,
+                                  timeout_seconds=min(timeout_seconds, WINDOW)):
+            if event.get("type") == "DELETED" and event.get("object"):
+                self.deleted(event["object"])
+            yield event
 
 
 def _version(obj: Raw) -> tuple[str, str]:
@@ -80,6 +90,7 @@ class Timeline:
         self._watched: set[tuple[str, str, str]] = set()  # what the watches delivered: (kind, uid, rv)
         self._watch_sees_pod = False
         self._live: set[str] = set()                   # the watches still running
+        self._listed: set[str] = set()                 # the watches that have made their first list
         self._failures: list[BaseException] = []
         self._stopping = threading.Event()
         self._ran_out = False
@@ -116,6 +127,14 @@ class Timeline:
             self._live.add(kind)
             threading.Thread(target=self._follow, args=(kind, source, deadline),
                              name=f"podlab-timeline-{kind}-{self.pod}", daemon=True).start()
+        with self._lock:  # recording has begun only once both watches have listed
+            self._lock.wait_for(lambda: self._failures or self._listed >= {"pod", "event"}, timeout=LISTED)
+            failures, listed = list(self._failures), set(self._listed)
+        if failures or listed < {"pod", "event"}:
+            self._stopping.set()
+            cause = f": {failures[0]}" if failures else f" within {LISTED:.0f} s"
+            raise PodlabError(f"The timeline of pod/{self.pod} could not start recording{cause}",
+                              hint="Check the cluster with `podlab status`, then make a new timeline.")
         return self
 
     def snapshot(self) -> Timeline:
@@ -179,7 +198,7 @@ class Timeline:
 
     def _pod_source(self) -> _Source:
         return _Source(self.api, f"/api/v1/namespaces/{self.namespace}/pods",
-                       f"metadata.name={self.pod}", self._stopping)
+                       f"metadata.name={self.pod}", self._stopping, self._saw_deleted)
 
     def _event_source(self) -> _Source:
         return _Source(self.api, f"/api/v1/namespaces/{self.namespace}/events",
@@ -195,6 +214,9 @@ class Timeline:
                     if self._stopping.is_set():
                         return
                     self._saw(kind, objects, watched=True)
+                    with self._lock:
+                        self._listed.add(kind)
+                        self._lock.notify_all()
             with self._lock:
                 self._ran_out = True
         except _Stopped:
@@ -218,6 +240,12 @@ class Timeline:
             if kind == "pod" and not objects and self._pods and self._removed is None:
                 self._removed = time.time()
             self._lock.notify_all()
+
+    def _saw_deleted(self, pod: Raw) -> None:
+        """Record the last state of the pod, as a watch's DELETED event carries it."""
+        with self._lock:
+            if not self._stopped:
+                self._keep("pod", self._pods, [pod], watched=True)
 
     def _keep(self, kind: str, store: dict, objects: Sequence[Raw], watched: bool) -> None:
         """Keep the first copy of each version seen, and note the ones a watch delivered (called holding the lock)."""
