@@ -40,7 +40,7 @@ def residue(layout: L.Layout) -> dict[str, list[str]]:
     mounts = host._mounts_under((layout.state, layout.run, L.KUBELET_DIR, Path("/run/netns")))
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
     links = [line for line in subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout.splitlines()
-             if L.BRIDGE in line]
+             if L.BRIDGE in line] + host.pod_links()
     address = [L.NODE_IP] if L.NODE_IP in subprocess.run(["ip", "-o", "addr", "show", "dev", "lo"],
                                                            capture_output=True, text=True).stdout else []
     cgroups = [str(t) for t in host._pod_cgroup_tops()]

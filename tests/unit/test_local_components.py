@@ -68,11 +68,11 @@ def test_env_file_words_reads_systemd_style_quoting():
 
 def test_cni_network_has_no_masquerade():
     conf = json.loads(components.cni_conflist(LAYOUT))
-    bridge = conf["plugins"][0]
-    assert bridge["type"] == "bridge" and bridge["bridge"] == L.BRIDGE
-    assert bridge["ipMasq"] is False
-    assert bridge["ipam"]["dataDir"] == "/srv/podlab-test/cni-ipam"
-    assert bridge["ipam"]["ranges"] == [[{"subnet": L.NODE_POD_CIDR}]]
+    ptp, portmap = conf["plugins"]
+    assert ptp["type"] == "ptp" and portmap["type"] == "portmap"  # as kindnet writes on a kind node
+    assert ptp["ipMasq"] is False
+    assert ptp["ipam"]["dataDir"] == "/srv/podlab-test/cni-ipam"
+    assert ptp["ipam"]["ranges"] == [[{"subnet": L.NODE_POD_CIDR}]]
 
 
 def kubeadm_docs(version: str = "v1.36.3") -> dict[str, dict]:

@@ -16,7 +16,7 @@ from ...errors import PodlabError, ProviderUnavailable
 from . import layout as L
 from .layout import Layout
 
-CNI_PLUGINS = ("bridge", "host-local", "loopback", "portmap")
+CNI_PLUGINS = ("ptp", "host-local", "loopback", "portmap")
 CGROUP_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "pids")
 FORWARD_CHAIN = "PODLAB-FORWARD"
 APT_PACKAGES = ("containernetworking-plugins iptables nftables conntrack iproute2 busybox-static "
@@ -153,7 +153,7 @@ def prepare_network() -> None:
     # Pods may talk to each other, to Services and to the node, never to the outside network.
     _run("iptables", "-N", FORWARD_CHAIN, check=False)
     _run("iptables", "-F", FORWARD_CHAIN)
-    _run("iptables", "-A", FORWARD_CHAIN, "-s", L.POD_CIDR, "-o", L.BRIDGE, "-j", "RETURN")
+    _run("iptables", "-A", FORWARD_CHAIN, "-s", L.POD_CIDR, "-d", L.POD_CIDR, "-j", "RETURN")
     _run("iptables", "-A", FORWARD_CHAIN, "-s", L.POD_CIDR, "-j", "REJECT")
     if _run("iptables", "-C", "FORWARD", "-j", FORWARD_CHAIN, check=False).returncode != 0:
         _run("iptables", "-I", "FORWARD", "1", "-j", FORWARD_CHAIN)
@@ -317,10 +317,18 @@ def unmount_all(layout: Layout) -> int:
     return count
 
 
+def pod_links() -> list[str]:
+    """The node's ends of pod links: ptp gives each the pod network's gateway address."""
+    out = _run("ip", "-o", "-4", "addr", "show", "to", L.POD_CIDR, check=False).stdout
+    return sorted({line.split()[1].split("@")[0] for line in out.splitlines() if len(line.split()) > 1})
+
+
 def teardown_network() -> None:
-    """Remove the bridge, the rules kube-proxy, the kubelet and podlab added, and the node address."""
+    """Remove the pods' links, the rules kube-proxy, the kubelet and podlab added, and the node address."""
     if _run("ip", "link", "show", L.BRIDGE, check=False).returncode == 0:
         _run("ip", "link", "delete", L.BRIDGE)
+    for link in pod_links():  # ptp's node ends whose pod namespace outlived a killed run
+        _run("ip", "link", "delete", link, check=False)
     for tool in ("iptables", "ip6tables"):
         remove_kube_chains(tool)
     for family in ("ip", "ip6"):
@@ -399,6 +407,9 @@ def leftovers(layout: Layout) -> list[str]:
         found.append(f"{len(mounts)} mounts")
     if _run("ip", "link", "show", L.BRIDGE, check=False).returncode == 0:
         found.append(f"bridge {L.BRIDGE}")
+    links = pod_links()
+    if links:
+        found.append(f"{len(links)} pod links")
     if L.NODE_IP in _run("ip", "-o", "addr", "show", "dev", L.NODE_INTERFACE, check=False).stdout:
         found.append(f"address {L.NODE_IP}")
     rules = kube_rules()

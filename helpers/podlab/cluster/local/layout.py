@@ -31,7 +31,7 @@ SERVICE_CIDR = "10.96.0.0/16"
 KUBERNETES_SERVICE_IP = "10.96.0.1"
 DNS_SERVICE_IP = "10.96.0.10"
 CLUSTER_DOMAIN = "cluster.local"
-BRIDGE = "podlab-br0"
+BRIDGE = "podlab-br0"   # the bridge of podlab before it used ptp: removed if an older run left it
 CNI_NETWORK = "podlab"
 
 # kubeadm's fixed locations on the node (as inside a kind node container).
