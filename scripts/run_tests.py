@@ -7,14 +7,16 @@ The local part, on the cluster `podlab up` brings up (`--up` brings it up first,
 part's own builds started beside it, niced: `python -m podlab.cluster.kindci --prepare`, which
 needs none of the local provider's builds):
 
-1. tests/unit, tests/live, tests/site in one process, in that order: the live teardown test
-   (tests/live/test_teardown.py) brings the cluster down and up again, so nothing may run
-   beside it, and the live tests are timed against bounds of their own.
+1. tests/unit, tests/live (but the exercise tests), tests/site in one process, in that order:
+   the live teardown test (tests/live/test_teardown.py) brings the cluster down and up again,
+   so nothing may run beside it, and the live tests are timed against bounds of their own.
 2. book/ and labs/ under nbval, NOTEBOOK_WORKERS (default 3) notebooks at a time with
    pytest-xdist, one notebook file per worker (--dist loadfile: a notebook's cells run in
    order in one kernel). Each notebook opens a lab of its own (a namespace per session), and
    most of a notebook's time is Kubernetes' own waiting, not CPU.
 3. The notebooks in ALONE (timing bounds, or nodes others would see), one at a time.
+4. The exercise tests (EXERCISES): NOTEBOOK_WORKERS at a time (--dist loadgroup: the tests that
+   share the progress file keep to one worker), then those marked `timed` one at a time.
 
 The kind part: `python -m podlab.cluster.kindci` (podlab's own Docker engine, kind v0.33.0 and
 its node image built offline, `podlab up --provider kind`), which runs steps 2 and 3 for the
@@ -40,15 +42,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NO_TESTS = 5  # pytest's exit status when it collected nothing
 PREPARE_LOG = "kindci-prepare.log"  # in the podlab cache's logs/
+EXERCISES = "tests/live/test_exercises.py"  # each test opens a lab of its own: they run side by side
 
 # Notebooks that assert timing bounds tight enough that two other notebooks' CPU beside them can
 # push a measurement over (seen: chapter 4's 4.03 s against <= 4 s, lab 5's predicted liveness
 # kill), or that add nodes other notebooks would see (chapter 7's KWOK nodes, once it joins the
 # book): they run one at a time after the others.
-# In this order: chapter 5 does not run right after chapter 4. Twice in three runs on 7 Dec its
-# first TCP probes met "i/o timeout" instead of "connection refused" when it came straight after
-# chapter 4, whose force-deleted pods keep running on the node; it passed alone and later. The
-# cause is not confirmed (a reused pod IP whose old neighbour entry the node still holds?).
+# Chapter 5's first TCP probes once met "i/o timeout" after chapter 4: the local provider's
+# bridge kept a reused pod IP's old neighbour entry. It uses kind's ptp now (issue 20's note).
 ALONE = ["book/03-lifecycle-hooks.ipynb", "book/04-stopping-and-starting.ipynb", "labs/03-lifecycle-hooks.ipynb",
          "book/05-probes.ipynb", "labs/05-probes.ipynb"]
 
@@ -72,17 +73,32 @@ def all_notebooks() -> list[str]:
     return sorted(str(p.relative_to(ROOT)) for folder in ("book", "labs") for p in (ROOT / folder).glob("*.ipynb"))
 
 
+def notebooks_in(paths: list[str]) -> list[str]:
+    """The notebooks these paths name, folders (book, labs) expanded."""
+    found = []
+    for path in paths:
+        if path.endswith(".ipynb"):
+            found.append(path)
+        elif (ROOT / path).is_dir() and any((ROOT / path).glob("*.ipynb")):
+            found += sorted(str(p.relative_to(ROOT)) for p in (ROOT / path).glob("*.ipynb"))
+    return found
+
+
 def staged(paths: list[str], argv: list[str]) -> list[int]:
-    """Steps 2 and 3 for these paths: notebooks outside ALONE side by side, then ALONE's and the rest one at a time."""
-    notebooks = [p for p in paths if p.endswith(".ipynb")]
+    """Steps 2-4 for these paths: notebooks outside ALONE side by side, ALONE's one at a time, then the tests."""
+    notebooks = notebooks_in(paths)
+    tests = [p for p in paths if not p.endswith(".ipynb") and not ((ROOT / p).is_dir() and any((ROOT / p).glob("*.ipynb")))]
     side = [p for p in notebooks if p not in ALONE]
-    after = [n for n in ALONE if n in notebooks] + [p for p in paths if not p.endswith(".ipynb")]
+    alone = [n for n in ALONE if n in notebooks]
     workers = os.environ.get("NOTEBOOK_WORKERS", "3")
     codes = []
     if side:
         codes.append(_pytest("-n", workers, "--dist", "loadfile", *side, *argv))
-    if after:
-        codes.append(_pytest(*after, *argv))
+    if alone:
+        codes.append(_pytest(*alone, *argv))
+    if tests:
+        codes.append(_pytest("-n", workers, "--dist", "loadgroup", "-m", "not timed", *tests, *argv))
+        codes.append(_pytest("-m", "timed", *tests, *argv))
     return codes
 
 
@@ -129,7 +145,8 @@ def main(argv: list[str]) -> int:
             if prepare is not None:
                 prepare.wait()
             return code
-    codes = [_pytest("tests/unit", "tests/live", "tests/site", *argv), *staged(all_notebooks(), argv)]
+    codes = [_pytest("tests/unit", "tests/live", "tests/site", f"--ignore={EXERCISES}", *argv),
+             *staged([*all_notebooks(), EXERCISES], argv)]
     if prepare is not None and prepare.wait() != 0:
         print(f"run_tests: kindci --prepare failed (exit {prepare.returncode}); the kind part builds again "
               "and reports", flush=True)

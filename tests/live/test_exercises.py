@@ -15,14 +15,19 @@ pytestmark = pytest.mark.live
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = Path(__file__).parent / "fixtures" / "example-lab" / "exercises.py"
-EXERCISES = load_exercises(ROOT / "labs") + load_exercises(EXAMPLE)
+# The labs whose notebooks make test runs alone (scripts/run_tests.py ALONE): their checks measure
+# against bounds (a restart within HANG_BOUND, a predicted kill), so they run one at a time too.
+TIMED_LABS = ("03-", "05-")
+EXERCISES = [pytest.param(e, id=e.id, marks=[pytest.mark.timed] if e.id.startswith(TIMED_LABS) else [])
+             for e in load_exercises(ROOT / "labs") + load_exercises(EXAMPLE)]
+PROGRESS = pytest.mark.xdist_group("progress")  # tests that read the one progress file keep to one worker
 
 
 def lab_name(exercise_id: str, suffix: str) -> str:
     return f"ex-{exercise_id}"[:40].rstrip("-") + f"-{suffix}"
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", EXERCISES)
 def test_starter_fails_for_the_intended_reason(live_cluster, exercise):
     with open_lab(lab_name(exercise.id, "starter")) as lab:
         with pytest.raises((AssertionError, PodlabError)) as failure:
@@ -33,12 +38,13 @@ def test_starter_fails_for_the_intended_reason(live_cluster, exercise):
         f"({exercise.starter_fails_with!r}):\n{message}")
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", EXERCISES)
 def test_solution_passes(live_cluster, exercise):
     with open_lab(lab_name(exercise.id, "solution")) as lab:
         exercise.verify(lab, exercise.solution)
 
 
+@PROGRESS
 def test_reader_flow_retries_in_the_same_lab(live_cluster, capsys):
     """check() clears a previous attempt, so a corrected answer can be checked in the same lab."""
     exercise = load_exercises(EXAMPLE)[0]
@@ -55,6 +61,7 @@ def test_reader_flow_retries_in_the_same_lab(live_cluster, capsys):
     assert lines[4:] == ["✓ /etc/podinfo/name == 'namer'", "🎉 Exercise example-pod-name-file solved"]
 
 
+@PROGRESS
 def test_an_api_outage_during_a_check_raises_instead_of_calling_the_answer_unsolved(live_cluster, capsys):
     """A check that cannot reach the API server says so, with its hint; it records no verdict."""
     from podlab.checks import read_progress
@@ -75,6 +82,7 @@ def test_an_api_outage_during_a_check_raises_instead_of_calling_the_answer_unsol
         assert len(read_progress()) == before
 
 
+@PROGRESS
 def test_a_check_records_its_verdict_for_podlab_progress(live_cluster, capsys):
     from podlab.checks import FAILED, PASSED, read_progress
 

@@ -28,9 +28,11 @@ def test_tests_serial_then_notebooks_one_file_per_worker_then_kind(run_tests):
     assert module.main(["-x"]) == 0
     side = [n for n in module.all_notebooks() if n not in module.ALONE]
     assert side and set(module.ALONE) <= set(module.all_notebooks())
-    assert calls == [["tests/unit", "tests/live", "tests/site", "-x"],
+    assert calls == [["tests/unit", "tests/live", "tests/site", f"--ignore={module.EXERCISES}", "-x"],
                      ["-n", "3", "--dist", "loadfile", *side, "-x"],
                      [*module.ALONE, "-x"],
+                     ["-n", "3", "--dist", "loadgroup", "-m", "not timed", module.EXERCISES, "-x"],
+                     ["-m", "timed", module.EXERCISES, "-x"],
                      ["python", "-m", "podlab.cluster.kindci", "-x"]]
     assert all((SCRIPT.parents[1] / n).is_file() for n in module.ALONE)
 
@@ -43,15 +45,17 @@ def test_given_paths_run_once_as_given(run_tests):
 
 def test_a_failure_in_either_run_fails_and_no_tests_in_one_is_fine(run_tests):
     module, calls, codes = run_tests
-    codes += [0, 1, 0, 0]
+    codes += [0, 1, 0, 0, 0, 0]
     assert module.main([]) == 1
-    codes += [0, 0, 1, 0]
+    codes += [0, 0, 1, 0, 0, 0]
     assert module.main([]) == 1
-    codes += [0, 0, 0, 2]  # the kind part alone failing fails make test
+    codes += [0, 0, 0, 0, 1, 0]  # the timed exercise tests alone failing
+    assert module.main([]) == 1
+    codes += [0, 0, 0, 0, 0, 2]  # the kind part alone failing fails make test
     assert module.main([]) == 2
-    codes += [5, 0, 5, 0]
+    codes += [5, 0, 5, 5, 5, 0]
     assert module.main(["-k", "notebook"]) == 0
-    codes += [5, 5, 5, 5]
+    codes += [5, 5, 5, 5, 5, 5]
     assert module.main(["-k", "nothing"]) == 5
 
 
@@ -71,12 +75,21 @@ def test_up_brings_the_cluster_up_first_and_stops_when_it_cannot(run_tests, monk
     assert calls == [["python", "-m", "podlab.cli", "up"]]
 
 
-def test_staged_runs_notebooks_side_by_side_then_alone_ones_and_other_paths(run_tests):
+def test_staged_runs_notebooks_side_by_side_then_alone_ones_then_the_tests(run_tests):
     module, calls, _ = run_tests
     side, alone = "book/01-what-a-container-knows.ipynb", module.ALONE[0]
     assert module.main(["--staged", side, alone, "tests/live/test_exercises.py", "-x"]) == 0
     assert calls == [["-n", "3", "--dist", "loadfile", side, "-x"],
-                     [alone, "tests/live/test_exercises.py", "-x"]]
+                     [alone, "-x"],
+                     ["-n", "3", "--dist", "loadgroup", "-m", "not timed", "tests/live/test_exercises.py", "-x"],
+                     ["-m", "timed", "tests/live/test_exercises.py", "-x"]]
+
+
+def test_staged_expands_the_notebook_folders(run_tests):
+    module, calls, _ = run_tests
+    assert module.main(["--staged", "book", "labs"]) == 0
+    assert calls == [["-n", "3", "--dist", "loadfile", *[n for n in module.all_notebooks() if n not in module.ALONE]],
+                     module.ALONE]
 
 
 def test_kindci_stages_its_default_tests_through_run_tests():
