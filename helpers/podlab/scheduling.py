@@ -326,7 +326,8 @@ def insufficient(pod: PodRequests, node_: NodeState) -> tuple[str, ...]:
     if node_.allowed_pods is not None and node_.pods + 1 > node_.allowed_pods:
         reasons.append("Too many pods")
     req, free = pod.requested, node_.allocatable
-    # `if podRequest.MilliCPU > 0 && deltaMilliCPU > (nodeInfo.GetAllocatable().GetMilliCPU()-nodeInfo.GetRequested().GetMilliCPU())`
+    # `if podRequest.MilliCPU > 0 && deltaMilliCPU >
+    #     (nodeInfo.GetAllocatable().GetMilliCPU()-nodeInfo.GetRequested().GetMilliCPU())` (memory alike)
     if req.milli_cpu > 0 and req.milli_cpu > free.milli_cpu - node_.requested.milli_cpu:
         reasons.append("Insufficient cpu")
     if req.memory > 0 and req.memory > free.memory - node_.requested.memory:
@@ -378,7 +379,8 @@ def _balanced_resource_score(requested: list[int], allocatable: list[int]) -> in
         fractions.append(fraction)
     std = 0.0
     if len(fractions) == 2:
-        std = math.fabs((fractions[0] - fractions[1]) / 2)  # `std = math.Abs((resourceToFractions[0] - resourceToFractions[1]) / 2)`
+        # `std = math.Abs((resourceToFractions[0] - resourceToFractions[1]) / 2)`
+        std = math.fabs((fractions[0] - fractions[1]) / 2)
     elif len(fractions) > 2:
         mean = total / float(len(fractions))
         std = math.sqrt(sum((f - mean) * (f - mean) for f in fractions) / float(len(fractions)))
@@ -460,9 +462,12 @@ def expected_choice(pod: PodRequests, nodes: Iterable[NodeState]) -> Choice:
         fit, balanced = fit_score(pod, n), balanced_score(pod, n)
         # framework.go: `weightedScore := score * int64(weights[i])`; `totalScore += weightedScore`.
         # A plugin skipped in PreScore takes no part (nonSkippedScorePlugins).
-        total = fit * DEFAULT_SCORE_WEIGHTS[FIT] + (0 if balanced is None else balanced * DEFAULT_SCORE_WEIGHTS[BALANCED])
+        total = fit * DEFAULT_SCORE_WEIGHTS[FIT]
+        if balanced is not None:
+            total += balanced * DEFAULT_SCORE_WEIGHTS[BALANCED]
         least, old_balanced = old_scores(pod, n)
-        old_total = least * OLD_WEIGHTS["LeastRequestedPriority"] + old_balanced * OLD_WEIGHTS["BalancedResourceAllocation"]
+        old_total = (least * OLD_WEIGHTS["LeastRequestedPriority"]
+                     + old_balanced * OLD_WEIGHTS["BalancedResourceAllocation"])
         scores.append(NodeScores(n.name, fit, balanced, total, least, old_balanced, old_total))
     # schedule_one.go: "When only one node after predicate, just use it." -- no scoring at all.
     scored = len(feasible) > 1
@@ -473,20 +478,22 @@ def expected_choice(pod: PodRequests, nodes: Iterable[NodeState]) -> Choice:
 
 def format_choice(choice: Choice) -> str:
     """The choice as a few stable lines: each node's scores today and in the source, then the verdict."""
-    lines = [f"{'node':<12} {'Fit':>4} {'Balanced':>8} {'total':>5}   "
+    width = max([4, *(len(s.node) for s in choice.scores), *(len(name) for name, _ in choice.filtered)])
+    lines = [f"{'node':<{width}} {'Fit':>4} {'Balanced':>8} {'total':>5}   "
              f"{'old LeastRequested':>18} {'old Balanced':>12} {'old total':>9}"]
     for s in choice.scores:
         balanced = "skip" if s.balanced is None else str(s.balanced)
-        lines.append(f"{s.node:<12} {s.fit:>4} {balanced:>8} {s.total:>5}   "
+        lines.append(f"{s.node:<{width}} {s.fit:>4} {balanced:>8} {s.total:>5}   "
                      f"{s.old_least_requested:>18} {s.old_balanced:>12} {s.old_total:>9}")
     for name, reasons in choice.filtered:
-        lines.append(f"{name:<12} filtered out: {', '.join(reasons)}")
+        lines.append(f"{name:<{width}} filtered out: {', '.join(reasons)}")
     if not choice.scores:
         lines.append("expected: no node fits (the pod stays Pending, FailedScheduling)")
     elif not choice.scored:
         lines.append(f"expected: {choice.best[0]} (the only feasible node: the scheduler does not score)")
     elif choice.tie:
-        lines.append(f"expected: a tie between {', '.join(choice.best)} (the scheduler's pick among them cannot be predicted)")
+        lines.append(f"expected: a tie between {', '.join(choice.best)} "
+                     "(the scheduler's pick among them cannot be predicted)")
     else:
         lines.append(f"expected: {choice.winner}")
     if choice.scores and choice.scored:

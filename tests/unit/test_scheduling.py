@@ -14,11 +14,13 @@ and expected scores as written there. Their helpers, rewritten as dicts:
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from podlab.errors import PodlabError
 from podlab.scheduling import (
-    DEFAULT_SCORE_WEIGHTS, MAX_NODE_SCORE, NodeState, PodRequests, Resources, balanced_score,
+    DEFAULT_SCORE_WEIGHTS, MAX_NODE_SCORE, Choice, NodeState, PodRequests, Resources, balanced_score,
     expected_choice, fit_score, format_choice, insufficient, node, node_state, old_scores,
     pod_requests, requests,
 )
@@ -274,3 +276,59 @@ def test_bad_input_says_what_to_do():
         node_state({"status": {}})
     with pytest.raises(PodlabError, match="share a name"):
         expected_choice(requests(), [node("a", "1", "1Gi"), node("a", "2", "2Gi")])
+
+
+# ---------------------------------------------------------------- chapter 7's manifests, as files
+
+CHAPTER = Path(__file__).resolve().parents[2] / "book" / "07-nodes-and-scheduling"
+
+
+def chapter_choice(pod_file: str, *placed: str) -> Choice:
+    """The expected choice for a chapter pod among the fake nodes its required affinity admits.
+
+    Nodes are read from the fake-node-*.yaml files (their status.allocatable, as KWOK serves
+    them); `placed` are pod files already bound to their node (by their nodeSelector).
+    """
+    from podlab.manifests import load_manifests
+
+    nodes = {}
+    for path in sorted(CHAPTER.glob("fake-node-*.yaml")):
+        [obj] = load_manifests(path)
+        nodes[obj["metadata"]["labels"]["podlab.dev/fake-node"]] = obj
+    bound = []
+    for name in placed:
+        [p] = load_manifests(CHAPTER / name)
+        label = p["spec"]["nodeSelector"]["podlab.dev/fake-node"]
+        bound.append({**p, "spec": {**p["spec"], "nodeName": nodes[label]["metadata"]["name"]}})
+    [pod_obj] = load_manifests(CHAPTER / pod_file)
+    [term] = pod_obj["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"]
+    [expr] = term["matchExpressions"]
+    assert expr["key"] == "podlab.dev/fake-node" and expr["operator"] == "In"
+    candidates = [node_state(nodes[label], bound) for label in expr["values"]]
+    return expected_choice(pod_requests(pod_obj), candidates)
+
+
+def test_chapter_small_or_large():
+    choice = chapter_choice("choose-small-or-large.yaml")
+    assert choice.winner == "kwok-large" and choice.old_best == ("kwok-large",)
+
+
+def test_chapter_small_or_cpu_heavy_today_and_the_source_disagree():
+    choice = chapter_choice("choose-small-or-cpu-heavy.yaml")
+    assert choice.winner == "kwok-cpu-heavy" and choice.old_best == ("kwok-small",)
+
+
+def test_chapter_medium_nodes_tie_when_empty_and_balance_decides_when_loaded():
+    empty = chapter_choice("choose-medium.yaml")
+    assert empty.tie and empty.best == ("kwok-medium-a", "kwok-medium-b") and empty.winner is None
+    loaded = chapter_choice("choose-medium.yaml", "filler-cpu-on-medium-a.yaml", "filler-balanced-on-medium-b.yaml")
+    by_node = {s.node: s for s in loaded.scores}
+    assert by_node["kwok-medium-a"].fit < by_node["kwok-medium-b"].fit  # Fit alone would pick medium-b
+    assert loaded.winner == "kwok-medium-a" and loaded.old_best == ("kwok-medium-b",)
+
+
+def test_chapter_best_effort_pod():
+    choice = chapter_choice("choose-best-effort.yaml")
+    assert all(s.balanced is None for s in choice.scores)
+    assert choice.winner == "kwok-large" and choice.old_tie
