@@ -332,3 +332,16 @@ def test_chapter_best_effort_pod():
     choice = chapter_choice("choose-best-effort.yaml")
     assert all(s.balanced is None for s in choice.scores)
     assert choice.winner == "kwok-large" and choice.old_tie
+
+
+def test_objects_as_the_lab_reads_them_and_pod_level_requests():
+    """lab.get returns KubeObject (a dict); a pod-level request replaces the containers' sum for that resource."""
+    from podlab.objects import KubeObject
+
+    served = KubeObject({"kind": "Pod", "spec": {"nodeName": "n1", "resources": {"requests": {"cpu": "2"}},
+                                                 "containers": [{"name": "a", "resources": {"requests": {
+                                                     "cpu": "500m", "memory": "1Gi"}}}]}})
+    assert pod_requests(served).requested == Resources(2000, 1 << 30)
+    state = node_state(KubeObject({"kind": "Node", "metadata": {"name": "n1"},
+                                   "status": {"allocatable": {"cpu": "4", "memory": "8Gi"}}}), [served])
+    assert state.requested == Resources(2000, 1 << 30) and state.allowed_pods is None
