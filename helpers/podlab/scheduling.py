@@ -427,6 +427,8 @@ def old_scores(pod: PodRequests, node_: NodeState) -> tuple[int, int]:
     """The source's LeastRequestedPriority and BalancedResourceAllocation (0-10 each) for this pod on this node."""
     # Both old priorities add the pod's non-zero requests to the node's non-zero total
     # (`totalMilliCPU := nodeInfo.NonZeroRequest().MilliCPU` ... `priorityutil.GetNonzeroRequests`).
+    # The old code summed the pod's regular containers only; this uses today's sum (init containers'
+    # maximum, sidecars, overhead), which differs only for pods that have those.
     cpu = node_.non_zero_requested.milli_cpu + pod.non_zero.milli_cpu
     memory = node_.non_zero_requested.memory + pod.non_zero.memory
     cap_cpu, cap_memory = node_.allocatable.milli_cpu, node_.allocatable.memory
