@@ -15,8 +15,8 @@ needs none of the local provider's builds):
    order in one kernel). Each notebook opens a lab of its own (a namespace per session), and
    most of a notebook's time is Kubernetes' own waiting, not CPU.
 3. The notebooks in ALONE (timing bounds, or nodes others would see), one at a time.
-4. The exercise tests (EXERCISES): NOTEBOOK_WORKERS at a time (--dist loadgroup: the tests that
-   share the progress file keep to one worker), then those marked `timed` one at a time.
+4. The exercise tests (EXERCISES): NOTEBOOK_WORKERS at a time (each with a lab and a progress
+   file of its own), then those marked `timed` one at a time.
 
 The kind part: `python -m podlab.cluster.kindci` (podlab's own Docker engine, kind v0.33.0 and
 its node image built offline, `podlab up --provider kind`), which runs steps 2 and 3 for the
@@ -97,7 +97,7 @@ def staged(paths: list[str], argv: list[str]) -> list[int]:
     if alone:
         codes.append(_pytest(*alone, *argv))
     if tests:
-        codes.append(_pytest("-n", workers, "--dist", "loadgroup", "-m", "not timed", *tests, *argv))
+        codes.append(_pytest("-n", workers, "--dist", "load", "-m", "not timed", *tests, *argv))
         codes.append(_pytest("-m", "timed", *tests, *argv))
     return codes
 

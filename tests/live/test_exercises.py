@@ -20,7 +20,12 @@ EXAMPLE = Path(__file__).parent / "fixtures" / "example-lab" / "exercises.py"
 TIMED_LABS = ("03-", "05-")
 EXERCISES = [pytest.param(e, id=e.id, marks=[pytest.mark.timed] if e.id.startswith(TIMED_LABS) else [])
              for e in load_exercises(ROOT / "labs") + load_exercises(EXAMPLE)]
-PROGRESS = pytest.mark.xdist_group("progress")  # tests that read the one progress file keep to one worker
+
+
+@pytest.fixture(autouse=True)
+def own_progress_file(tmp_path, monkeypatch):
+    """Each test records to a progress file of its own: tests run side by side (scripts/run_tests.py)."""
+    monkeypatch.setenv("PODLAB_PROGRESS", str(tmp_path / "progress.json"))
 
 
 def lab_name(exercise_id: str, suffix: str) -> str:
@@ -44,7 +49,6 @@ def test_solution_passes(live_cluster, exercise):
         exercise.verify(lab, exercise.solution)
 
 
-@PROGRESS
 def test_reader_flow_retries_in_the_same_lab(live_cluster, capsys):
     """check() clears a previous attempt, so a corrected answer can be checked in the same lab."""
     exercise = load_exercises(EXAMPLE)[0]
@@ -61,7 +65,6 @@ def test_reader_flow_retries_in_the_same_lab(live_cluster, capsys):
     assert lines[4:] == ["✓ /etc/podinfo/name == 'namer'", "🎉 Exercise example-pod-name-file solved"]
 
 
-@PROGRESS
 def test_an_api_outage_during_a_check_raises_instead_of_calling_the_answer_unsolved(live_cluster, capsys):
     """A check that cannot reach the API server says so, with its hint; it records no verdict."""
     from podlab.checks import read_progress
@@ -82,7 +85,6 @@ def test_an_api_outage_during_a_check_raises_instead_of_calling_the_answer_unsol
         assert len(read_progress()) == before
 
 
-@PROGRESS
 def test_a_check_records_its_verdict_for_podlab_progress(live_cluster, capsys):
     from podlab.checks import FAILED, PASSED, read_progress
 

@@ -31,7 +31,7 @@ def test_tests_serial_then_notebooks_one_file_per_worker_then_kind(run_tests):
     assert calls == [["tests/unit", "tests/live", "tests/site", f"--ignore={module.EXERCISES}", "-x"],
                      ["-n", "3", "--dist", "loadfile", *side, "-x"],
                      [*module.ALONE, "-x"],
-                     ["-n", "3", "--dist", "loadgroup", "-m", "not timed", module.EXERCISES, "-x"],
+                     ["-n", "3", "--dist", "load", "-m", "not timed", module.EXERCISES, "-x"],
                      ["-m", "timed", module.EXERCISES, "-x"],
                      ["python", "-m", "podlab.cluster.kindci", "-x"]]
     assert all((SCRIPT.parents[1] / n).is_file() for n in module.ALONE)
@@ -81,7 +81,7 @@ def test_staged_runs_notebooks_side_by_side_then_alone_ones_then_the_tests(run_t
     assert module.main(["--staged", side, alone, "tests/live/test_exercises.py", "-x"]) == 0
     assert calls == [["-n", "3", "--dist", "loadfile", side, "-x"],
                      [alone, "-x"],
-                     ["-n", "3", "--dist", "loadgroup", "-m", "not timed", "tests/live/test_exercises.py", "-x"],
+                     ["-n", "3", "--dist", "load", "-m", "not timed", "tests/live/test_exercises.py", "-x"],
                      ["-m", "timed", "tests/live/test_exercises.py", "-x"]]
 
 
