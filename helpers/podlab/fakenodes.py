@@ -22,6 +22,7 @@ the lab closes (and after a killed kernel).
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 from typing import Any
 
 from .conditions import WaitCondition
@@ -132,9 +133,15 @@ def watch_versions(lab: Any, kind: str, name: str, *, seconds: float, namespace:
 # ---------------------------------------------------------------- a node that falls silent
 
 SILENCED_BY = "podlab-silenced"
-LEASES = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
+LEASE_NAMESPACE = "kube-node-lease"
+LEASES = f"/apis/coordination.k8s.io/v1/namespaces/{LEASE_NAMESPACE}/leases"
 # Long enough that KWOK never finds the taken Lease expired while a chapter watches.
 SILENCE_SECONDS = 3600
+# KWOK renews every nodeLeaseDurationSeconds / 4 (40 s in upstream's kwok.yaml): a takeover and one
+# more renewal take two renewal periods, three with a renewal that failed on a stale cache.
+REVIVE_TIMEOUT = 60.0
+# What revive sets on the node's pods once KWOK holds the Lease again, so that KWOK re-reads them.
+REVIVED_ANNOTATION = "podlab.dev/node-revived"
 
 
 def _own_node(lab: Any, node: str) -> None:
@@ -158,22 +165,82 @@ def silence(lab: Any, node: str) -> KubeObject:
     body = {"spec": {"holderIdentity": SILENCED_BY, "leaseDurationSeconds": SILENCE_SECONDS}}
     lease = request_json(lab.api, "PATCH", f"{LEASES}/{node}", body=body,
                          content_type="application/merge-patch+json")
-    lab.defer(lambda: revive(lab, node))
+    lab.defer(lambda: revive(lab, node, settle=False))
     return KubeObject(lease)
 
 
-def revive(lab: Any, node: str) -> None:
-    """Hand a silenced node's Lease back to KWOK (it takes an expired Lease at its next renewal, within 10 s)."""
+def _spec(lease: Any) -> dict[str, Any]:
+    return (lease or {}).get("spec") or {}
+
+
+def _renew_time(lease: Any) -> datetime | None:
+    text = _spec(lease).get("renewTime")
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def taken_back(lease: Any) -> bool:
+    """Whether a holder other than `silence`'s holds the Lease (KWOK took it back)."""
+    holder = _spec(lease).get("holderIdentity")
+    return bool(holder) and holder != SILENCED_BY
+
+
+def renewed_since(lease: Any, takeover: Any) -> bool:
+    """Whether the holder that took the Lease back has renewed it again since (same holder, later renewTime)."""
+    if not taken_back(lease) or _spec(lease).get("holderIdentity") != _spec(takeover).get("holderIdentity"):
+        return False
+    now, then = _renew_time(lease), _renew_time(takeover)
+    return now is not None and then is not None and now > then
+
+
+def revive(lab: Any, node: str, *, settle: bool = True, timeout: float = REVIVE_TIMEOUT) -> None:
+    """Hand a silenced node's Lease back to KWOK; with settle, wait until KWOK acts on the node's pods again.
+
+    KWOK takes an expired Lease at its next renewal (every 10 s) and then re-reads the node's pods,
+    but it judges each pod by its own, informer-cached copy of the Lease: when that copy still
+    shows the old holder, the pods are skipped ("read only") and not looked at again until they
+    change, so a pod whose deletion began while the node was silent would stay terminating.
+    settle therefore waits for a second renewal by the same holder (KWOK updates the Lease from
+    its cached copy, so that update succeeding means the copy shows KWOK holding it) and then
+    touches each of the lab's pods bound to the node with an annotation, which KWOK sees as a
+    change, as a restarted kubelet re-reads every pod bound to it.
+    """
+    import time
+
     from kubernetes.client.exceptions import ApiException
 
     from ._api import request_json
+    from .conditions import satisfies
+    from .waiting import wait_until
 
     _own_node(lab, node)
     try:
         lease = request_json(lab.api, "GET", f"{LEASES}/{node}")
-        if lease["spec"].get("holderIdentity") == SILENCED_BY:
-            request_json(lab.api, "PATCH", f"{LEASES}/{node}", body={"spec": {"leaseDurationSeconds": 1}},
-                         content_type="application/merge-patch+json")
+        if lease["spec"].get("holderIdentity") != SILENCED_BY:
+            return
+        request_json(lab.api, "PATCH", f"{LEASES}/{node}", body={"spec": {"leaseDurationSeconds": 1}},
+                     content_type="application/merge-patch+json")
     except ApiException as e:
         if e.status != 404:  # the node (and its Lease with it) is gone: nothing to hand back
             raise
+        return
+    if not settle:
+        return
+    deadline = time.monotonic() + timeout
+
+    def wait_lease(condition: Any) -> KubeObject:
+        return wait_until(LEASE_NAMESPACE, node, condition, kind="Lease", api_version="coordination.k8s.io/v1",
+                          timeout=max(deadline - time.monotonic(), 1.0), api=lab.api)
+
+    takeover = wait_lease(satisfies(taken_back, "held by KWOK again"))
+    confirmed = wait_lease(satisfies(lambda lease: renewed_since(lease, takeover),
+                                     "renewed again by the holder that took it back"))
+    pods = request_json(lab.api, "GET", f"/api/v1/namespaces/{lab.namespace}/pods",
+                        query=[("fieldSelector", f"spec.nodeName={node}")])
+    body = {"metadata": {"annotations": {REVIVED_ANNOTATION: confirmed["spec"]["renewTime"]}}}
+    for pod in pods.get("items") or []:
+        try:
+            request_json(lab.api, "PATCH", f"/api/v1/namespaces/{lab.namespace}/pods/{pod['metadata']['name']}",
+                         body=body, content_type="application/merge-patch+json")
+        except ApiException as e:
+            if e.status != 404:  # already deleted (KWOK's own re-read won): nothing to touch
+                raise

@@ -91,3 +91,110 @@ def test_a_fake_node_with_an_os_label_is_refused():
     node["metadata"]["labels"]["kubernetes.io/os"] = "linux"
     with pytest.raises(PodlabError, match="kubernetes.io/os"):
         fakenodes.for_session(LAB, node)
+
+
+# ---------------------------------------------------------------- handing a silenced node's Lease back
+
+KWOK_ID = "kwok-controller-7d9_3f2a"
+
+
+def lease(holder, renew, transitions=1):
+    return {"spec": {"holderIdentity": holder, "leaseDurationSeconds": 40 if holder == KWOK_ID else 1,
+                     "renewTime": renew, "leaseTransitions": transitions}}
+
+
+def test_taken_back_means_any_holder_but_silence():
+    assert fakenodes.taken_back(lease(KWOK_ID, "2026-12-07T10:00:00.000000Z"))
+    assert not fakenodes.taken_back(lease(fakenodes.SILENCED_BY, "2026-12-07T10:00:00.000000Z"))
+    assert not fakenodes.taken_back({"spec": {}})
+    assert not fakenodes.taken_back(None)
+
+
+def test_renewed_since_needs_the_same_holder_and_a_later_renewal():
+    takeover = lease(KWOK_ID, "2026-12-07T10:00:00.500000Z", transitions=2)
+    assert not fakenodes.renewed_since(takeover, takeover)
+    assert fakenodes.renewed_since(lease(KWOK_ID, "2026-12-07T10:00:10.400000Z", transitions=2), takeover)
+    assert not fakenodes.renewed_since(lease(KWOK_ID, "2026-12-07T09:59:59.000000Z", transitions=2), takeover)
+    assert not fakenodes.renewed_since(lease("another-kwok", "2026-12-07T10:00:20.000000Z", 3), takeover)
+    assert not fakenodes.renewed_since(lease(fakenodes.SILENCED_BY, "2026-12-07T10:00:20.000000Z"), takeover)
+
+
+class FakeCluster:
+    """The Lease's successive states as a watcher sees them, and every request revive sends."""
+
+    def __init__(self, states, pods=("leaves-unreachable-node",), gone=()):
+        self.states, self.seen, self.pods, self.gone = list(states), 0, list(pods), set(gone)
+        self.log = []
+
+    def request_json(self, api, method, path, *, query=(), body=None, content_type="application/json", timeout=0):
+        from kubernetes.client.exceptions import ApiException
+
+        self.log.append((method, path, dict(query), body))
+        if method == "GET" and path.endswith("/pods"):
+            return {"items": [{"metadata": {"name": name}} for name in self.pods]}
+        if method == "GET":
+            return self.states[self.seen]
+        if "/pods/" in path and path.rsplit("/", 1)[1] in self.gone:
+            raise ApiException(status=404, reason="Not Found")
+        return {}
+
+    def wait_until(self, namespace, name, condition, *, kind, api_version, timeout, api):
+        assert (namespace, kind, api_version) == ("kube-node-lease", "Lease", "coordination.k8s.io/v1")
+        while not condition.test(self.states[self.seen]):
+            self.seen += 1           # IndexError: the condition never held in the scripted states
+        self.log.append(("WAIT", condition.description, {}, self.states[self.seen]["spec"]["renewTime"]))
+        return self.states[self.seen]
+
+
+@pytest.fixture
+def cluster(monkeypatch):
+    def make(*args, **kwargs):
+        fake = FakeCluster(*args, **kwargs)
+        monkeypatch.setattr("podlab._api.request_json", fake.request_json)
+        monkeypatch.setattr("podlab.waiting.wait_until", fake.wait_until)
+        return fake
+    return make
+
+
+REVIVE_LAB = SimpleNamespace(session="b2x9k", namespace="podlab-ch07-b2x9k", api=None)
+NODE = "kwok-small-b2x9k"
+
+
+def test_revive_touches_the_pods_only_after_a_second_renewal_by_the_new_holder(cluster):
+    fake = cluster([lease(fakenodes.SILENCED_BY, "2026-12-07T10:00:00.000000Z"),
+                    lease(KWOK_ID, "2026-12-07T10:00:09.000000Z", 2),      # the takeover
+                    lease(KWOK_ID, "2026-12-07T10:00:09.000000Z", 2),      # the same state again
+                    lease(KWOK_ID, "2026-12-07T10:00:19.100000Z", 2)],     # KWOK renewed from its cache
+                   pods=["leaves-unreachable-node", "already-gone"], gone={"already-gone"})
+    fakenodes.revive(REVIVE_LAB, NODE)
+    steps = [(method, path.rsplit("/", 1)[-1]) for method, path, _, _ in fake.log]
+    assert steps == [("GET", NODE), ("PATCH", NODE), ("WAIT", "held by KWOK again"),
+                     ("WAIT", "renewed again by the holder that took it back"), ("GET", "pods"),
+                     ("PATCH", "leaves-unreachable-node"), ("PATCH", "already-gone")]
+    assert fake.log[1][3] == {"spec": {"leaseDurationSeconds": 1}}
+    assert fake.log[3][3] == "2026-12-07T10:00:19.100000Z"
+    assert fake.log[4][2] == {"fieldSelector": f"spec.nodeName={NODE}"}
+    assert fake.log[4][1] == "/api/v1/namespaces/podlab-ch07-b2x9k/pods"
+    touched = {"metadata": {"annotations": {fakenodes.REVIVED_ANNOTATION: "2026-12-07T10:00:19.100000Z"}}}
+    assert fake.log[5][3] == touched
+
+
+def test_revive_without_settle_only_hands_the_lease_back(cluster):
+    fake = cluster([lease(fakenodes.SILENCED_BY, "2026-12-07T10:00:00.000000Z")])
+    fakenodes.revive(REVIVE_LAB, NODE, settle=False)
+    assert [method for method, *_ in fake.log] == ["GET", "PATCH"]
+
+
+def test_revive_leaves_a_lease_it_did_not_silence_alone(cluster):
+    fake = cluster([lease(KWOK_ID, "2026-12-07T10:00:00.000000Z")])
+    fakenodes.revive(REVIVE_LAB, NODE)
+    assert [method for method, *_ in fake.log] == ["GET"]
+
+
+def test_the_lab_closing_revives_without_waiting(cluster):
+    deferred = []
+    lab = SimpleNamespace(session="b2x9k", namespace="podlab-ch07-b2x9k", api=None, defer=deferred.append)
+    fake = cluster([lease(fakenodes.SILENCED_BY, "2026-12-07T10:00:00.000000Z")])
+    fakenodes.silence(lab, NODE)
+    deferred[0]()
+    assert [method for method, *_ in fake.log] == ["PATCH", "GET", "PATCH"]
