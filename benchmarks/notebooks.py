@@ -55,6 +55,10 @@ IMPOSED = {
     "book/06-the-control-plane.ipynb": (5.0, "the namespace controller's 5 s before it acts on the deleted held "
                                              "namespace; no grace period is waited out (every pod exits on "
                                              "SIGTERM at once) and the emptyDir pod's first restart has no back-off"),
+    "book/07-nodes-and-scheduling.ipynb": (120.0, "the real node's Lease and Node watched for 60 s; a silenced fake "
+                                                  "node's 50 s node-monitor grace period before Ready turns Unknown "
+                                                  "(read from the controller manager, checked every 5 s); the 10 s "
+                                                  "tolerationSeconds of the pod evicted from it"),
     "labs/02-pod-basics.ipynb": (20.0, "two 10 s crash-loop back-offs: exercise 4's crash-looping "
                                        "pod shows CrashLoopBackOff only as its first back-off ends, "
                                        "and the back-off follow-up measures one"),

@@ -46,12 +46,12 @@ EXERCISES = "tests/live/test_exercises.py"  # each test opens a lab of its own: 
 
 # Notebooks that assert timing bounds tight enough that two other notebooks' CPU beside them can
 # push a measurement over (seen: chapter 4's 4.03 s against <= 4 s, lab 5's predicted liveness
-# kill), or that add nodes other notebooks would see (chapter 7's KWOK nodes, once it joins the
-# book): they run one at a time after the others.
+# kill), or that add nodes other notebooks would see (chapter 7's KWOK nodes): they run one at a
+# time after the others.
 # Chapter 5's first TCP probes once met "i/o timeout" after chapter 4: the local provider's
 # bridge kept a reused pod IP's old neighbour entry. It uses kind's ptp now (issue 20's note).
 ALONE = ["book/03-lifecycle-hooks.ipynb", "book/04-stopping-and-starting.ipynb", "labs/03-lifecycle-hooks.ipynb",
-         "book/05-probes.ipynb", "labs/05-probes.ipynb"]
+         "book/05-probes.ipynb", "labs/05-probes.ipynb", "book/07-nodes-and-scheduling.ipynb"]
 
 
 def _pytest(*args: str) -> int:
