@@ -201,3 +201,23 @@ def test_a_version_the_proxy_lacks_is_told_apart_from_an_unreachable_proxy(monke
     assert "Releases on the proxy: v1.36.3, v1.37.2" in missing.hint
     offline = build._fetch_error("k8s.io/kubernetes@v1.35.4", "module lookup disabled by GOPROXY=off")
     assert "failed" in offline.message and "GOPROXY" in offline.hint
+
+
+def test_the_clusters_processes_are_known_whichever_cache_built_them():
+    from podlab.cluster.local import host
+
+    markers = host._runtime_markers(LAYOUT)
+
+    def ours(cmdline: str) -> bool:
+        return any(m in cmdline for m in markers)
+
+    # a kubelet started with another XDG_CACHE_HOME: kubeadm gives it no socket or state path
+    assert ours("/srv/cold/cache/podlab/bin/kubernetes-v1.37.2-6c6c52268c6e/kubelet "
+                "--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf --config=/var/lib/kubelet/config.yaml")
+    assert ours("/root/.cache/podlab/bin/containerd-v2.3.7-6874632c8484/containerd-shim-runc-v2 -namespace k8s.io")
+    # another provider's: a kind node's kubelet and shim, podlab's Docker engine's shim, the kind binary
+    assert not ours("/usr/bin/kubelet --bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf "
+                    "--config=/var/lib/kubelet/config.yaml")
+    assert not ours("/usr/local/bin/containerd-shim-runc-v2 -namespace k8s.io -id 1 -address /run/containerd/containerd.sock")
+    assert not ours("/usr/bin/containerd-shim-runc-v2 -namespace moby -id 2 -address /run/podlab-docker/exec/containerd/containerd.sock")
+    assert not ours("/root/.cache/podlab/bin/kind-v0.33.0-0123456789ab/kind create cluster --name podlab")

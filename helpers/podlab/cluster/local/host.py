@@ -237,9 +237,16 @@ HOST_BINARIES = ("kubernetes", "containerd", "runc")
 
 
 def _runtime_markers(layout: Layout) -> tuple[str, ...]:
-    """What the command line of containerd, its shims and the local cluster's binaries contains."""
+    """What the command line of containerd, its shims and the local cluster's binaries contains.
+
+    The binaries are matched under this cache and under any `podlab/bin/` (a cluster started with
+    another XDG_CACHE_HOME still runs its kubelet from there, with no socket or state path on its
+    command line: kubeadm passes those in files). kind's node processes run from the node's
+    /usr/bin, and the kind binary is not one of HOST_BINARIES.
+    """
     built = L.binaries_dir("", "").parent
-    return (str(layout.containerd_socket), str(layout.state) + "/", *(f"{built}/{name}-" for name in HOST_BINARIES))
+    return (str(layout.containerd_socket), str(layout.state) + "/",
+            *(f"{built}/{name}-v" for name in HOST_BINARIES), *(f"/podlab/bin/{name}-v" for name in HOST_BINARIES))
 
 
 def kill_pod_processes() -> int:
