@@ -125,7 +125,7 @@ def cni_conflist(layout: Layout) -> str:
     ptp, as kindnet configures it on a kind node, gives each pod a veth pair and a /32 route of
     its own. A bridge keeps the node's neighbour entry for a pod IP on the bridge after the pod
     is gone; when host-local hands the address out again, the node sends to the old MAC address
-    until that entry expires (probes saw "i/o timeout" for up to 50 s). A ptp pair, and its
+    until that entry expires (reproduced: probes saw "i/o timeout" for more than 30 s). A ptp pair, and its
     neighbour entries, go with the pod.
     """
     return json.dumps({
