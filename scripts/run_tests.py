@@ -70,24 +70,26 @@ def _run(*command: str) -> int:
 
 def all_notebooks() -> list[str]:
     """Every notebook of the book and the labs, as paths relative to the repository."""
-    return sorted(str(p.relative_to(ROOT)) for folder in ("book", "labs") for p in (ROOT / folder).glob("*.ipynb"))
+    return sorted(split(["book", "labs"])[0])
 
 
-def notebooks_in(paths: list[str]) -> list[str]:
-    """The notebooks these paths name, folders (book, labs) expanded."""
-    found = []
+def split(paths: list[str]) -> tuple[list[str], list[str]]:
+    """The notebooks these paths name (folders such as book and labs expanded), and the other paths."""
+    notebooks, others = [], []
     for path in paths:
+        inside = sorted(str(p.relative_to(ROOT)) for p in (ROOT / path).glob("*.ipynb")) if (ROOT / path).is_dir() else []
         if path.endswith(".ipynb"):
-            found.append(path)
-        elif (ROOT / path).is_dir() and any((ROOT / path).glob("*.ipynb")):
-            found += sorted(str(p.relative_to(ROOT)) for p in (ROOT / path).glob("*.ipynb"))
-    return found
+            notebooks.append(path)
+        elif inside:
+            notebooks += inside
+        else:
+            others.append(path)
+    return notebooks, others
 
 
 def staged(paths: list[str], argv: list[str]) -> list[int]:
     """Steps 2-4 for these paths: notebooks outside ALONE side by side, ALONE's one at a time, then the tests."""
-    notebooks = notebooks_in(paths)
-    tests = [p for p in paths if not p.endswith(".ipynb") and not ((ROOT / p).is_dir() and any((ROOT / p).glob("*.ipynb")))]
+    notebooks, tests = split(paths)
     side = [p for p in notebooks if p not in ALONE]
     alone = [n for n in ALONE if n in notebooks]
     workers = os.environ.get("NOTEBOOK_WORKERS", "3")

@@ -28,7 +28,7 @@ from typing import Any
 from .conditions import WaitCondition
 from .errors import PodlabError
 from .manifests import Manifest, load_manifests
-from .objects import KubeObject
+from .objects import KubeObject, parse_time
 
 TAINT_KEY = "podlab.dev/fake-node"
 HOSTNAME_LABEL = "kubernetes.io/hostname"
@@ -174,8 +174,7 @@ def _spec(lease: Any) -> dict[str, Any]:
 
 
 def _renew_time(lease: Any) -> datetime | None:
-    text = _spec(lease).get("renewTime")
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    return parse_time(_spec(lease).get("renewTime"))
 
 
 def taken_back(lease: Any) -> bool:
