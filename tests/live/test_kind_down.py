@@ -1,4 +1,5 @@
-"""`podlab down` on kind leaves no kind container, network or volume behind.
+"""`podlab up` starts a stopped kind node again; `podlab down` on kind leaves no kind container,
+network or volume behind.
 
 Runs only when a kind cluster is the target and the caller says it may be taken down
 (PODLAB_KIND_DOWN_TEST=1, set by `python -m podlab.cluster.kindci` as its last step): it
@@ -11,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
+import podlab
 from podlab import cluster
 from podlab.cluster import dockerd
 from podlab.cluster.kind import CLUSTER, KindProvider
@@ -26,6 +29,22 @@ pytestmark = [pytest.mark.live, pytest.mark.skipif(
 def docker_lines(*args: str) -> list[str]:
     done = subprocess.run(["docker", *args], capture_output=True, text=True, check=True)
     return [line for line in done.stdout.splitlines() if line.strip()]
+
+
+def test_a_stopped_node_starts_again_with_podlab_up():
+    """After a reboot or an engine restart the node container is stopped; `podlab up` starts it."""
+    node = f"{CLUSTER}-control-plane"
+    subprocess.run(["docker", "stop", node], capture_output=True, text=True, check=True)
+    assert docker_lines("inspect", "--format", "{{.State.Status}}", node) == ["exited"]
+    done = subprocess.run([sys.executable, "-m", "podlab.cli", "up", "--provider", "kind"], capture_output=True,
+                          text=True, timeout=600)
+    print(done.stdout, done.stderr)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"✓ starting the stopped node container {node} (it was exited)" in done.stderr + done.stdout
+    assert docker_lines("inspect", "--format", "{{.State.Status}}", node) == ["running"]
+    with podlab.open_lab("kindrestart") as lab:
+        [ready] = [c for c in lab.get("Node", node)["status"]["conditions"] if c["type"] == "Ready"]
+        assert ready["status"] == "True", ready
 
 
 def test_down_leaves_no_kind_container_network_or_volume():

@@ -156,6 +156,38 @@ def test_up_reuses_existing_cluster(fakes, tmp_path):
                                        "--kubeconfig", kubeconfig(tmp_path)]
 
 
+def test_up_starts_a_stopped_node_and_waits_for_its_api(fakes):
+    fakes.answer("kind get clusters", out="podlab\n")
+    fakes.answer("docker inspect", out="exited\n")
+    KindProvider().up()
+    docker = fakes.calls("docker")
+    start = docker.index(["docker", "start", "podlab-control-plane"])
+    asked = [call[5:] for call in docker[start:] if call[:4] == ["docker", "exec", "podlab-control-plane", "kubectl"]]
+    assert asked[0] == ["get", "--raw=/readyz"]
+    assert [a[0:4] for a in asked[1:]] == [["wait", "--for=condition=Ready", "nodes", "--all"],
+                                            ["wait", "--for=condition=Ready", "pods", "--all"]]
+    assert not any(call[1] == "create" for call in fakes.calls("kind"))
+
+
+def test_up_leaves_a_running_node_alone(fakes):
+    fakes.answer("kind get clusters", out="podlab\n")
+    fakes.answer("docker inspect", out="running\n")
+    KindProvider().up()
+    assert not any(call[1] == "start" for call in fakes.calls("docker"))
+
+
+def test_a_stopped_node_whose_api_never_answers_says_how_to_recreate(fakes, monkeypatch):
+    fakes.answer("kind get clusters", out="podlab\n")
+    fakes.answer("docker inspect", out="exited\n")
+    fakes.answer("docker exec podlab-control-plane", err="The connection to the server was refused\n", exit=1)
+    monkeypatch.setattr(kind, "RESTART_POLL", 0.0)
+    with pytest.raises(PodlabError) as failed:
+        KindProvider()._start_stopped_node(timeout=0.0)
+    assert "was exited; it started again, but its API server was not ready within 0 s" in failed.value.message
+    assert "The connection to the server was refused" in failed.value.message
+    assert "`podlab down --provider kind`, then `podlab up --provider kind`" in failed.value.hint
+
+
 def test_up_does_not_reuse_a_cluster_with_a_longer_name(fakes):
     fakes.answer("kind get clusters", out="podlab-old\n")
     KindProvider().up()
@@ -262,6 +294,9 @@ def test_status(fakes):
     assert KindProvider().status() == "kind: no cluster 'podlab'"
     fakes.answer("kind get clusters", out="podlab\n")
     assert KindProvider().status().startswith("kind: cluster 'podlab' exists (context kind-podlab")
+    fakes.answer("docker inspect", out="exited\n")
+    assert KindProvider().status() == ("kind: cluster 'podlab' exists but its node container is exited "
+                                       "(`podlab up --provider kind` starts it)")
     fakes.answer("kind get clusters", err="ERROR: boom\n", exit=1)
     assert KindProvider().status() == "kind: cannot list clusters (ERROR: boom)"
     (fakes.bin / "kind").unlink()

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -32,6 +33,8 @@ INSTALL_KIND = ("install kind v0.33.0: `go install sigs.k8s.io/kind@v0.33.0` (th
 # (what readers use). "build": the node image podlab builds offline (podlab.cluster.kindnode;
 # our CI machines, where no registry can be reached). Anything else: that image reference.
 NODE_IMAGE_ENV = "PODLAB_KIND_NODE_IMAGE"
+RESTART_TIMEOUT = 240.0   # s: a stopped node boots systemd, then the kubelet starts the control plane's static pods
+RESTART_POLL = 2.0        # s between two /readyz questions while the restarted node's API server comes up
 OTHER_PROVIDER = "or use `podlab up --provider local` (no Docker needed)"
 
 
@@ -177,6 +180,7 @@ class KindProvider:
         kubeconfig = paths.kubeconfig_path()
         if CLUSTER in self.clusters():
             print(f"kind: reusing existing cluster '{CLUSTER}'", file=sys.stderr)
+            self._start_stopped_node()
         else:
             self._create(kubeconfig)
         run(["kind", "export", "kubeconfig", "--name", CLUSTER, "--kubeconfig", str(kubeconfig)], timeout=60,
@@ -185,6 +189,36 @@ class KindProvider:
         self._load_images()
         return ClusterInfo(provider=self.name, context=CONTEXT, kubeconfig=kubeconfig,
                            share_host_dir=share_dir())
+
+    def _start_stopped_node(self, timeout: float = RESTART_TIMEOUT) -> None:
+        """Start the node container if it exists but is stopped (a reboot, an engine restart), and wait for its API."""
+        state = run(["docker", "inspect", "--format", "{{.State.Status}}", NODE_CONTAINER], hint="", timeout=60,
+                    check=False)
+        status = state.stdout.strip()
+        if state.returncode != 0 or status not in ("exited", "created"):
+            return   # running, or another state: `kind export kubeconfig` below says what is wrong
+        recreate = (f"Recreate it: `podlab down --provider kind`, then `podlab up --provider kind` "
+                    f"(a new, empty cluster), {OTHER_PROVIDER}.")
+        with step(f"starting the stopped node container {NODE_CONTAINER} (it was {status})"):
+            run(["docker", "start", NODE_CONTAINER], timeout=120, hint=recreate)
+            deadline = time.monotonic() + timeout
+            while True:   # no watch can answer before the API server does: ask it, until the deadline
+                ready = run(["docker", "exec", NODE_CONTAINER, "kubectl", "--kubeconfig=/etc/kubernetes/admin.conf",
+                             "get", "--raw=/readyz"], hint="", timeout=30, check=False)
+                if ready.returncode == 0:
+                    break
+                if time.monotonic() > deadline:
+                    raise PodlabError(
+                        f"The kind node {NODE_CONTAINER} was {status}; it started again, but its API server was "
+                        f"not ready within {timeout:.0f} s (last answer: "
+                        f"{first_line(ready.stderr or ready.stdout) or 'none'}).", hint=recreate)
+                time.sleep(RESTART_POLL)
+            # The API answers before its node and kube-system's pods are Ready again: watch until they are.
+            left = max(30.0, deadline - time.monotonic())
+            for what in (["nodes", "--all"], ["pods", "--all", "--namespace=kube-system"]):
+                run(["docker", "exec", NODE_CONTAINER, "kubectl", "--kubeconfig=/etc/kubernetes/admin.conf",
+                     "wait", "--for=condition=Ready", *what, f"--timeout={left:.0f}s"], timeout=left + 30,
+                    hint=recreate)
 
     def _create(self, kubeconfig: Path) -> None:
         """Render the config and run `kind create cluster` (minutes: pulls the node image)."""
@@ -251,5 +285,10 @@ class KindProvider:
         if listed.returncode != 0:
             return f"kind: cannot list clusters ({first_line(listed.stderr or listed.stdout)})"
         if CLUSTER in listed.stdout.split():
+            state = run(["docker", "inspect", "--format", "{{.State.Status}}", NODE_CONTAINER], hint="", timeout=60,
+                        check=False).stdout.strip()
+            if state and state != "running":
+                return (f"kind: cluster '{CLUSTER}' exists but its node container is {state} "
+                        f"(`podlab up --provider kind` starts it)")
             return f"kind: cluster '{CLUSTER}' exists (context {CONTEXT}, kubeconfig {paths.kubeconfig_path()})"
         return f"kind: no cluster '{CLUSTER}'"

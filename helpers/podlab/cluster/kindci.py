@@ -3,8 +3,9 @@ and the kind part of `make test`). `--prepare` only builds kind and the node ima
 
 1. starts podlab's own Docker engine (podlab.cluster.dockerd) and points the docker CLI at it;
 2. builds kind v0.33.0 and the node image (podlab.cluster.kindnode), both cached;
-3. `podlab up --provider kind` with PODLAB_KIND_NODE_IMAGE=build, then writes back the host
-   sysctls the node's systemd changed;
+3. deletes the podlab kind cluster if an earlier, killed run left one, then `podlab up --provider
+   kind` with PODLAB_KIND_NODE_IMAGE=build, then writes back the host sysctls the node's systemd
+   changed;
 4. runs pytest (default: the notebooks of KIND_CHAPTERS under nbval, side by side as `make test`
    runs them, `scripts/run_tests.py --staged`, then the exercise tests; or the paths given)
    against it, with PODLAB_REQUIRE_CLUSTER=1 so that a cluster that cannot be reached fails,
@@ -84,6 +85,13 @@ def main(argv: list[str]) -> int:
         print(f"kindci: node image {ref}", file=sys.stderr)
         os.environ[NODE_IMAGE_ENV] = ref
         podlab = [sys.executable, "-m", "podlab.cli"]
+        # CI starts from a new cluster: one that exists now was left by a run that was killed
+        # (its node may be stopped, its namespaces half-deleted), and is no reader's.
+        from .kind import CLUSTER, KindProvider
+        if CLUSTER in KindProvider().clusters():
+            print(f"kindci: deleting the kind cluster '{CLUSTER}' an earlier run left", file=sys.stderr)
+            timed(timings, "delete the cluster an earlier run left",
+                  lambda: subprocess.run([*podlab, "down", "--provider", "kind"], check=True))
         up = timed(timings, "podlab up --provider kind", lambda: subprocess.run([*podlab, "up", "--provider", "kind"]))
         for name, (found, value) in dockerd.restore_host().items():
             print(f"kindci: restored {name}: {found} -> {value}", file=sys.stderr)
