@@ -147,7 +147,8 @@ def main(argv: list[str]) -> int:
             if prepare is not None:
                 prepare.wait()
             return code
-    codes = [_pytest("tests/unit", "tests/live", "tests/site", f"--ignore={EXERCISES}", *argv),
+    # --durations: where the longest serial step's time goes, in every CI log.
+    codes = [_pytest("tests/unit", "tests/live", "tests/site", f"--ignore={EXERCISES}", "--durations=25", *argv),
              *staged([*all_notebooks(), EXERCISES], argv)]
     if prepare is not None and prepare.wait() != 0:
         print(f"run_tests: kindci --prepare failed (exit {prepare.returncode}); the kind part builds again "

@@ -28,7 +28,7 @@ def test_tests_serial_then_notebooks_one_file_per_worker_then_kind(run_tests):
     assert module.main(["-x"]) == 0
     side = [n for n in module.all_notebooks() if n not in module.ALONE]
     assert side and set(module.ALONE) <= set(module.all_notebooks())
-    assert calls == [["tests/unit", "tests/live", "tests/site", f"--ignore={module.EXERCISES}", "-x"],
+    assert calls == [["tests/unit", "tests/live", "tests/site", f"--ignore={module.EXERCISES}", "--durations=25", "-x"],
                      ["-n", "3", "--dist", "loadfile", *side, "-x"],
                      [*module.ALONE, "-x"],
                      ["-n", "3", "--dist", "load", "-m", "not timed", module.EXERCISES, "-x"],
