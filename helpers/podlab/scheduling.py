@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+import re
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -57,7 +58,9 @@ from .quantities import parse_quantity
 
 __all__ = ["Resources", "PodRequests", "NodeState", "NodeScores", "Choice", "requests", "pod_requests",
            "node", "node_state", "insufficient", "fit_score", "balanced_score", "old_scores",
-           "expected_choice", "format_choice", "MAX_NODE_SCORE", "DEFAULT_SCORE_WEIGHTS"]
+           "expected_choice", "format_choice", "unschedulable_reasons", "verbose_scheduler_name",
+           "for_verbose_scheduler", "plugin_scores", "component_config", "MAX_NODE_SCORE",
+           "DEFAULT_SCORE_WEIGHTS"]
 
 RELEASE = "v1.37.2"
 
@@ -502,3 +505,108 @@ def format_choice(choice: Choice) -> str:
         old = ("a tie between " + ", ".join(choice.old_best)) if choice.old_tie else choice.old_best[0]
         lines.append(f"the source's two priorities would pick: {old}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- why a pod stays Pending
+
+# framework/types.go: `NoNodeAvailableMsg = "0/%v nodes are available"`; FitError.Error() formats
+# "0/X nodes are available: <PreFilterMsg>. <FilterMsg>. <PostFilterMsg>." where the filter part is
+# the sorted "<count> <reason>" pairs joined by ", ".
+_FIT_ERROR = re.compile(r"^0/(?P<nodes>\d+) nodes are available: (?P<filters>.*?)\.(?: (?P<post>preemption: .*))?$",
+                        re.DOTALL)
+_COUNTED = re.compile(r"^(?P<count>\d+) (?P<reason>.+)$")
+
+
+def unschedulable_reasons(message: str) -> dict[str, int]:
+    """A FailedScheduling message's filter reasons, each with the number of nodes that gave it."""
+    match = _FIT_ERROR.match(message.strip())
+    if not match:
+        raise PodlabError(f"This is not the scheduler's 'nodes are available' message: {message!r}.",
+                          hint="Pass the message of a FailedScheduling event from the scheduler "
+                               "(lab.wait_for_event(pod, 'FailedScheduling').message).")
+    reasons: dict[str, int] = {}
+    for part in match["filters"].split(", "):
+        counted = _COUNTED.match(part.strip())
+        if counted:  # a PreFilter message has no count: it stands for every node
+            reasons[counted["reason"]] = reasons.get(counted["reason"], 0) + int(counted["count"])
+        else:
+            reasons[part.strip()] = int(match["nodes"])
+    return reasons
+
+
+# ---------------------------------------------------------------- a second, verbose scheduler per session
+
+# The container of the second scheduler's pod, and where its configuration is mounted.
+SCHEDULER_CONTAINER = "kube-scheduler"
+SCHEDULER_CONFIG_KEY = "config.yaml"
+
+
+def verbose_scheduler_name(session: str) -> str:
+    """The scheduler name of the session's second scheduler's one profile."""
+    return f"podlab-verbose-{session}"
+
+
+def for_verbose_scheduler(lab: Any, manifest: Any, *, image: str | None = None) -> list[dict[str, Any]]:
+    """The manifest's objects for this session's second scheduler: its image, profile name, bindings; pods that use it."""
+    import copy
+
+    import yaml
+
+    from .manifests import load_manifests
+
+    name = verbose_scheduler_name(lab.session)
+    objects = copy.deepcopy(load_manifests(manifest))
+    for obj in objects:
+        kind, meta = obj.get("kind"), obj["metadata"]
+        if kind == "ConfigMap" and SCHEDULER_CONFIG_KEY in (obj.get("data") or {}):
+            config = yaml.safe_load(obj["data"][SCHEDULER_CONFIG_KEY])
+            if config.get("kind") != "KubeSchedulerConfiguration" or len(config.get("profiles") or []) != 1:
+                raise PodlabError(f"ConfigMap {meta['name']!r} does not hold a KubeSchedulerConfiguration with one profile.",
+                                  hint="Give the second scheduler exactly one profile: its schedulerName is set per session.")
+            config["profiles"][0]["schedulerName"] = name
+            obj["data"][SCHEDULER_CONFIG_KEY] = yaml.safe_dump(config, sort_keys=False)
+        elif kind in ("ClusterRoleBinding", "RoleBinding"):
+            if kind == "ClusterRoleBinding":  # cluster-scoped: one per session
+                meta["name"] = f"{meta['name']}-{lab.session}"
+            for subject in obj.get("subjects") or []:
+                if subject.get("kind") == "ServiceAccount":
+                    subject["namespace"] = lab.namespace
+        elif kind == "Pod":
+            containers = obj["spec"].get("containers") or []
+            runs_scheduler = [c for c in containers if c.get("name") == SCHEDULER_CONTAINER]
+            if runs_scheduler:
+                if not image:
+                    raise PodlabError("The second scheduler's pod needs the cluster's kube-scheduler image.",
+                                      hint="Pass image= the image of the running kube-scheduler pod in kube-system.")
+                for container in runs_scheduler:
+                    container["image"] = image
+            else:
+                obj["spec"]["schedulerName"] = name
+    return objects
+
+
+# klog's text format of schedule_one.go's
+# `loggerVTen.Info("Plugin scored node for pod", "pod", klog.KObj(pod), "plugin", ..., "node", ..., "score", ...)`
+_PLUGIN_SCORED = re.compile(r'"Plugin scored node for pod" pod="(?P<pod>[^"]+)" plugin="(?P<plugin>[^"]+)" '
+                            r'node="(?P<node>[^"]+)" score=(?P<score>-?\d+)')
+
+
+def plugin_scores(log: str, pod: str) -> dict[str, dict[str, int]]:
+    """Each plugin's weighted score per node for the pod ("namespace/name"), from a scheduler's log at --v=10."""
+    scores: dict[str, dict[str, int]] = {}
+    for match in _PLUGIN_SCORED.finditer(log):
+        if match["pod"] == pod:
+            scores.setdefault(match["plugin"], {})[match["node"]] = int(match["score"])
+    return scores
+
+
+def component_config(log: str) -> dict[str, Any]:
+    """The KubeSchedulerConfiguration a kube-scheduler logged at start ("Using component config", --v=2 or more)."""
+    import yaml
+
+    # klog writes a multi-line value as `config=<` then each line tab-indented, closed by ` >`.
+    match = re.search(r'"Using component config" config=<\n(?P<body>(?:\t.*\n)*) >', log)
+    if not match:
+        raise PodlabError("The log holds no 'Using component config' entry.",
+                          hint="Start kube-scheduler with --v=2 or more and pass its log from the start.")
+    return yaml.safe_load("\n".join(line[1:] for line in match["body"].splitlines()))

@@ -345,3 +345,102 @@ def test_objects_as_the_lab_reads_them_and_pod_level_requests():
     state = node_state(KubeObject({"kind": "Node", "metadata": {"name": "n1"},
                                    "status": {"allocatable": {"cpu": "4", "memory": "8Gi"}}}), [served])
     assert state.requested == Resources(2000, 1 << 30) and state.allowed_pods is None
+
+
+# ---------------------------------------------------------------- FailedScheduling messages
+
+def test_unschedulable_reasons_as_fit_error_formats_them():
+    """framework/types.go, FitError.Error(): sorted "<count> <reason>" pairs, then PostFilter's message."""
+    from podlab.scheduling import unschedulable_reasons
+
+    message = ("0/4 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, "
+               "3 node(s) had untolerated taint(s). preemption: 0/4 nodes are available: "
+               "4 Preemption is not helpful for scheduling.")
+    assert unschedulable_reasons(message) == {"node(s) didn't match Pod's node affinity/selector": 1,
+                                              "node(s) had untolerated taint(s)": 3}
+    assert unschedulable_reasons("0/3 nodes are available: 3 Insufficient cpu.") == {"Insufficient cpu": 3}
+    # a PreFilter rejection carries no count: it holds for every node
+    assert unschedulable_reasons("0/2 nodes are available: pod has unbound immediate PersistentVolumeClaims.") == {
+        "pod has unbound immediate PersistentVolumeClaims": 2}
+
+
+def test_unschedulable_reasons_rejects_other_text():
+    from podlab.scheduling import unschedulable_reasons
+
+    with pytest.raises(PodlabError, match="FailedScheduling"):
+        unschedulable_reasons("Successfully assigned ns/pod to node")
+
+
+# ---------------------------------------------------------------- the second, verbose scheduler
+
+class _Lab:
+    session = "x7k2m"
+    namespace = "podlab-ch07-x7k2m"
+
+
+def test_for_verbose_scheduler_fills_in_the_session_and_the_image():
+    import yaml
+
+    from podlab.scheduling import for_verbose_scheduler
+
+    objects = for_verbose_scheduler(_Lab(), CHAPTER / "verbose-scheduler.yaml", image="registry.k8s.io/kube-scheduler:v9.9.9")
+    by_kind: dict = {}
+    for obj in objects:
+        by_kind.setdefault(obj["kind"], []).append(obj)
+    [config_map] = by_kind["ConfigMap"]
+    config = yaml.safe_load(config_map["data"]["config.yaml"])
+    assert config["profiles"] == [{"schedulerName": "podlab-verbose-x7k2m"}]
+    assert config["leaderElection"] == {"leaderElect": False}
+    assert config["apiVersion"] == "kubescheduler.config.k8s.io/v1"
+    bindings = by_kind["ClusterRoleBinding"]
+    assert sorted(b["roleRef"]["name"] for b in bindings) == ["system:kube-scheduler", "system:volume-scheduler"]
+    assert all(b["metadata"]["name"].endswith("-x7k2m") for b in bindings)
+    assert all(s["namespace"] == "podlab-ch07-x7k2m" for b in bindings for s in b["subjects"])
+    [pod] = by_kind["Pod"]
+    assert pod["spec"]["containers"][0]["image"] == "registry.k8s.io/kube-scheduler:v9.9.9"
+    assert "schedulerName" not in pod["spec"]  # the scheduler itself is placed by the default scheduler
+    # the file itself is untouched
+    from podlab.manifests import load_manifests
+    assert load_manifests(CHAPTER / "verbose-scheduler.yaml")[-1]["spec"]["containers"][0]["image"] != "registry.k8s.io/kube-scheduler:v9.9.9"
+
+
+def test_for_verbose_scheduler_points_other_pods_at_it_and_needs_the_image():
+    from podlab.scheduling import for_verbose_scheduler
+
+    [pod] = for_verbose_scheduler(_Lab(), CHAPTER / "choose-medium.yaml")
+    assert pod["spec"]["schedulerName"] == "podlab-verbose-x7k2m"
+    with pytest.raises(PodlabError, match="image"):
+        for_verbose_scheduler(_Lab(), CHAPTER / "verbose-scheduler.yaml")
+
+
+def test_plugin_scores_reads_klog_lines_of_one_pod():
+    from podlab.scheduling import plugin_scores
+
+    log = "\n".join([
+        'I1207 12:00:00.000001       1 schedule_one.go:984] "Plugin scored node for pod" pod="ns/a" '
+        'plugin="NodeResourcesFit" node="kwok-small-x7k2m" score=75',
+        'I1207 12:00:00.000002       1 schedule_one.go:984] "Plugin scored node for pod" pod="ns/a" '
+        'plugin="TaintToleration" node="kwok-small-x7k2m" score=300',
+        'I1207 12:00:00.000003       1 schedule_one.go:984] "Plugin scored node for pod" pod="ns/b" '
+        'plugin="NodeResourcesFit" node="kwok-small-x7k2m" score=12',
+        'I1207 12:00:00.000004       1 schedule_one.go:1052] "Calculated node\'s final score for pod" pod="ns/a" '
+        'node="kwok-small-x7k2m" score=375',
+    ])
+    assert plugin_scores(log, "ns/a") == {"NodeResourcesFit": {"kwok-small-x7k2m": 75},
+                                          "TaintToleration": {"kwok-small-x7k2m": 300}}
+    assert plugin_scores(log, "ns/c") == {}
+
+
+def test_component_config_reads_klogs_multi_line_value():
+    from podlab.scheduling import component_config
+
+    log = ('I1207 12:00:00.000000       1 configfile.go:94] "Using component config" config=<\n'
+           '\tapiVersion: kubescheduler.config.k8s.io/v1\n'
+           '\tkind: KubeSchedulerConfiguration\n'
+           '\tprofiles:\n'
+           '\t- schedulerName: podlab-verbose-x7k2m\n'
+           ' >\n'
+           'I1207 12:00:00.100000       1 server.go:1] "Starting Kubernetes Scheduler"\n')
+    assert component_config(log)["profiles"] == [{"schedulerName": "podlab-verbose-x7k2m"}]
+    with pytest.raises(PodlabError, match="--v=2"):
+        component_config("nothing here")
