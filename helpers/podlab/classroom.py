@@ -31,6 +31,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from ._api import api_error, request_json
+from .classmode import marker_extension
 from .classprogress import STUDENT_NAME
 from .conditions import deleted, exists
 from .errors import PodlabError
@@ -475,14 +476,16 @@ def request_token(api: client.ApiClient, namespace: str, seconds: int) -> tuple[
 
 
 def kubeconfig_text(course: str, student: Student, *, server: str, ca_pem: str, token: str) -> str:
-    """A kubeconfig for the student: the cluster, their token, their namespace as the context's."""
+    """A kubeconfig for the student: the cluster, their token, their namespace as the context's, and the
+    classroom marker that puts their lab sessions in classroom mode (podlab.classmode)."""
     name = f"podlab-classroom-{student.namespace}"
     config = {
         "apiVersion": "v1", "kind": "Config", "preferences": {},
         "clusters": [{"name": course, "cluster": {
             "server": server, "certificate-authority-data": base64.b64encode(ca_pem.encode()).decode()}}],
         "users": [{"name": name, "user": {"token": token}}],
-        "contexts": [{"name": name, "context": {"cluster": course, "user": name, "namespace": student.namespace}}],
+        "contexts": [{"name": name, "context": {"cluster": course, "user": name, "namespace": student.namespace,
+                                                "extensions": [marker_extension(course, student.name)]}}],
         "current-context": name,
     }
     return yaml.safe_dump(config, sort_keys=False)

@@ -8,6 +8,10 @@ Which cluster podlab talks to, in this order (the first that applies wins):
 3. the cluster ``podlab up`` last brought up (it records provider, context and kubeconfig);
 4. ``~/.kube/config``'s current context, with the same lab-cluster rule as in 2.
 
+A student's kubeconfig from ``podlab classroom create`` (its current context marked
+``podlab.dev/classroom``, see podlab.classmode) is accepted under rules 2 and 4 whatever its
+context is called: its token reaches one namespace and nothing else.
+
 So setting ``KUBECONFIG`` always means what it means to kubectl, and a refused context is
 named, never silently replaced by another cluster. ``open_lab`` prints which one it used.
 """
@@ -18,12 +22,16 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from kubernetes import client, config
 from kubernetes.config.config_exception import ConfigException
 
 from .errors import PodlabError
+
+if TYPE_CHECKING:
+    from .classmode import Classroom
 
 _clients: dict[Path | None, client.ApiClient] = {}
 _lock = threading.Lock()
@@ -37,6 +45,7 @@ class Connection:
     context: str
     kubeconfig: Path | None  # None: kubectl's default loading (KUBECONFIG or ~/.kube/config)
     rule: str                # which of the module's rules chose it
+    classroom: Classroom | None = None  # a student's kubeconfig (podlab.classmode): labs work in its namespace
 
 
 def choose_kubeconfig(explicit: Path | None = None) -> Connection:
@@ -48,9 +57,14 @@ def choose_kubeconfig(explicit: Path | None = None) -> Connection:
         if not explicit.exists():
             raise PodlabError(f"No kubeconfig at {explicit}.",
                               hint="Start the lab cluster with `podlab up`, or pass an existing kubeconfig.")
-        return Connection("existing", _current_context_name(explicit), explicit, "passed explicitly")
+        from .classmode import current_classroom
+        return Connection("existing", _current_context_name(explicit), explicit, "passed explicitly",
+                          current_classroom([explicit]))
     record = active_record()
     if os.environ.get("KUBECONFIG"):
+        classroom = _classroom_context()
+        if classroom is not None:  # a student's kubeconfig from `podlab classroom create`: one namespace, no more
+            return Connection("existing", classroom.context, None, f"KUBECONFIG, course {classroom.course}", classroom)
         ctx, _reason = ExistingProvider(allow_context=record.get("context") if record else None,
                                         probe=None).resolve()
         provider = record["provider"] if record and record.get("context") == ctx.name else "existing"
@@ -59,9 +73,20 @@ def choose_kubeconfig(explicit: Path | None = None) -> Connection:
         path = Path(record["kubeconfig"])
         if _current_context_name(path) == record.get("context"):
             return Connection(record["provider"], record["context"], path, "recorded by `podlab up`")
+    classroom = _classroom_context()
+    if classroom is not None:
+        return Connection("existing", classroom.context, None, f"~/.kube/config, course {classroom.course}",
+                          classroom)
     ctx, _reason = ExistingProvider(allow_context=record.get("context") if record else None, probe=None).resolve()
     provider = record["provider"] if record and record.get("context") == ctx.name else "existing"
     return Connection(provider, ctx.name, None, "~/.kube/config")
+
+
+def _classroom_context() -> Classroom | None:
+    """The classroom KUBECONFIG's (else ~/.kube/config's) current context marks, if any (podlab.classmode)."""
+    from .classmode import current_classroom, kubeconfig_files
+
+    return current_classroom(kubeconfig_files(None))
 
 
 def _current_context_name(path: Path) -> str:

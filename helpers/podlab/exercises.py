@@ -48,7 +48,7 @@ import yaml
 
 from .checks import FAILED, PASSED, Check
 from .errors import ApiRejected, PodlabError, is_environment_error
-from .manifests import delete, load_manifests
+from .manifests import load_manifests
 from .timeouts import RESET_GRACE
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class Exercise:
             objects = load_manifests(answer)
         except PodlabError:
             return  # not a manifest (or not valid yet): verify() will report it
-        delete(lab.namespace, objects, grace_period=RESET_GRACE, api=lab.api)
+        lab.delete(objects, grace_period=RESET_GRACE)  # (classroom mode: only this session's objects)
 
 
 def load_exercises(path: str | Path) -> list[Exercise]:

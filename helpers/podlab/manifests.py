@@ -139,12 +139,14 @@ def _post_command(file: Path, text: str, post_to: str) -> str:
 
 
 def apply(namespace: str, source: Manifest, *, dry_run: bool = False,
-          labels: Mapping[str, str] | None = None, api: client.ApiClient | None = None) -> AppliedObjects:
+          labels: Mapping[str, str] | None = None, label_namespaced: bool = False,
+          api: client.ApiClient | None = None) -> AppliedObjects:
     """Server-side apply each object (namespaced ones into namespace unless they name one).
 
     dry_run=True is `kubectl apply --server-side --dry-run=server`: the server defaults,
     validates and admits the objects and returns them as it would store them, but stores nothing.
-    labels are added to each cluster-scoped object (a lab's ownership labels), over its own.
+    labels are added to each cluster-scoped object (a lab's ownership labels), over its own, and
+    with label_namespaced to namespaced objects too (classroom mode: the namespace is not the lab's).
     """
     api = api or connect()
     applied = AppliedObjects()
@@ -153,6 +155,8 @@ def apply(namespace: str, source: Manifest, *, dry_run: bool = False,
         metadata = obj["metadata"]
         if resource.namespaced:
             metadata["namespace"] = metadata.get("namespace") or namespace
+            if labels and label_namespaced:
+                metadata["labels"] = {**(metadata.get("labels") or {}), **labels}
         else:
             metadata.pop("namespace", None)
             if labels:

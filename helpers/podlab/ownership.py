@@ -8,7 +8,8 @@ namespaces that carries a finalizer named `podlab.dev/...` would keep its namesp
 for ever: when the namespace controller reports it (condition NamespaceFinalizersRemaining), the
 `podlab.dev/` entries, and only those, are removed by JSON patch. Used by a lab's close(), by
 the reaper process after a killed kernel, and by `podlab clean`; it never imports the session
-module (the reaper must not).
+module (the reaper must not). In classroom mode a session owns no namespace: remove_session_in()
+deletes the objects labelled with the session inside the student's namespace, and only those.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from kubernetes.client.exceptions import ApiException
 from ._api import Resource, api_error, request_json
 from .conditions import WaitCondition, deleted
 from .namespaces import delete_namespace
-from .timeouts import API_CONNECT, API_REQUEST, DELETION
+from .timeouts import API_CONNECT, API_REQUEST, CLOSE_GRACE, DELETION
 from .waiting import wait_until
 
 MANAGED_BY = "app.kubernetes.io/managed-by"
@@ -193,6 +194,53 @@ def remove_session(api: client.ApiClient, session: str, *, wait: bool = True,
                 wait_until(None, name, deleted, kind="Namespace",
                            timeout=max(1.0, deadline - time.monotonic()), api=api)
     return [f"{r.kind.lower()}/{obj['metadata']['name']}" for r, obj in removed]
+
+
+def session_objects(api: client.ApiClient, namespace: str, selector: str,
+                    resources: Sequence[Resource] | None = None) -> list[tuple[Resource, dict[str, Any]]]:
+    """The objects in namespace whose labels match selector, with their resources (kinds this client may not list: none)."""
+    if resources is None:
+        resources = served_resources(api)
+    return [(r, obj) for r in resources if r.namespaced for obj in _list(api, r, namespace, selector)]
+
+
+def remove_session_in(api: client.ApiClient, namespace: str, session: str, *, wait: bool = True,
+                      timeout: float = DELETION) -> list[str]:
+    """Delete the objects labelled with the session in a namespace the session does not own (classroom
+    mode: the student's), and nothing else there; wait until they and their dependents are gone unless wait=False.
+
+    Deleted by uid in the foreground, so an owner (a Deployment) goes only after its dependents (its
+    ReplicaSets and their pods); pods with the short grace period a closing lab gives them. Returns
+    kind/name of each object deleted.
+    """
+    deadline = time.monotonic() + timeout
+    removed = []
+    for resource, obj in session_objects(api, namespace, f"{SESSION_LABEL}={session}",
+                                         served_resources(api, verbs=("list", "delete"))):
+        metadata = obj["metadata"]
+        options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Foreground",
+                                   "preconditions": {"uid": metadata["uid"]}}
+        if (resource.api_version, resource.kind) == ("v1", "Pod"):
+            options["gracePeriodSeconds"] = CLOSE_GRACE
+        try:
+            request_json(api, "DELETE", resource.path(namespace, metadata["name"]), body=options)
+        except ApiException as e:
+            if e.status in (404, 409):  # gone already, or a newer incarnation that is not ours
+                continue
+            raise api_error(e, f"deleting {resource.kind.lower()}/{metadata['name']}") from None
+        removed.append((resource, obj))
+    for resource, obj in removed:
+        release(api, resource, obj)  # a podlab.dev/ finalizer would keep it for ever
+        if wait:
+            wait_until(namespace, obj["metadata"]["name"], _gone_incarnation(obj["metadata"]["uid"]),
+                       kind=resource.kind, api_version=resource.api_version,
+                       timeout=max(1.0, deadline - time.monotonic()), api=api)
+    return [f"{r.kind.lower()}/{obj['metadata']['name']}" for r, obj in removed]
+
+
+def _gone_incarnation(uid: str) -> WaitCondition:
+    """Deleted, or replaced by a newer object of the same name (another session's: not ours to wait for)."""
+    return WaitCondition("deleted", lambda obj: obj is None or obj["metadata"].get("uid") != uid)
 
 
 _GONE_OR_HELD = WaitCondition("deleted, or held by a podlab.dev/ finalizer",

@@ -6,7 +6,9 @@ in its own session, blocked reading a pipe whose only write end belongs to the l
 process. When that process exits for any reason, the kernel closes the pipe and the
 watcher reads end-of-file: it deletes the namespace (only the incarnation it was given,
 by uid), then every cluster-scoped object labelled with the session, releasing podlab.dev/
-finalizers that would hold them (podlab.ownership), and exits once all are gone. Closing the
+finalizers that would hold them (podlab.ownership), and exits once all are gone. A session in
+classroom mode works in the student's namespace: there the watcher deletes only the objects
+labelled with the session (ownership.remove_session_in), never the namespace. Closing the
 lab normally writes "closed" first, and the watcher exits without doing anything; a close
 that does not wait hands the rest over (closes the pipe without a word). No polling: the
 watcher sleeps in read() until then.
@@ -20,16 +22,19 @@ import sys
 from pathlib import Path
 
 DISMISS = b"closed\n"
+SHARED = "shared-namespace"  # the session works in a namespace it does not own (classroom mode)
 
 
 class Reaper:
     """The watcher of one lab session; dismiss() it when the lab closes normally."""
 
-    def __init__(self, namespace: str, uid: str, session: str, kubeconfig: Path | None) -> None:
+    def __init__(self, namespace: str, uid: str, session: str, kubeconfig: Path | None, *,
+                 shared_namespace: bool = False) -> None:
         read_end, self._write_end = os.pipe()  # both non-inheritable: no other child keeps it open
+        mode = [SHARED] if shared_namespace else []
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "podlab.reaper", namespace, uid, session, str(kubeconfig or "")],
+                [sys.executable, "-m", "podlab.reaper", namespace, uid, session, str(kubeconfig or ""), *mode],
                 stdin=read_end, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True)  # outlives a kill of the kernel's process group
         finally:
@@ -55,15 +60,18 @@ class Reaper:
 
 def main(argv: list[str]) -> None:
     """Wait for the lab's process to close the pipe; unless dismissed, delete what the session owns."""
-    namespace, uid, session, kubeconfig = argv
+    namespace, uid, session, kubeconfig, *mode = argv
     if sys.stdin.buffer.read() == DISMISS:  # blocks until "closed" or the process is gone
         return
     # Imported only now: the watcher stays small while it waits.
     from .connect import connect
     from .namespaces import delete_namespace
-    from .ownership import remove_session
+    from .ownership import remove_session, remove_session_in
 
     api = connect(Path(kubeconfig) if kubeconfig else None)
+    if mode == [SHARED]:  # classroom mode: the namespace is the student's; only the session's objects go
+        remove_session_in(api, namespace, session)
+        return
     delete_namespace(api, namespace, uid=uid)  # first: the namespace's pods start stopping at once
     remove_session(api, session)
 

@@ -12,6 +12,15 @@ ClusterRole, ...) carry the same labels and go with the namespace, as do podlab.
 that would keep a namespace of the session Terminating (see podlab.ownership). What a gone
 session left is removed when the same lab opens next on this machine, or by sweep_labs()
 (`podlab clean`); what a session whose holder still runs owns is never deleted by another session.
+
+Classroom mode (podlab.classmode: the kubeconfig's context is marked by `podlab classroom create`):
+a student may not create namespaces, so the session works in the student's namespace. Its anchor,
+a ConfigMap podlab-session-<session>, carries the holder annotation; everything the session
+applies carries the session's labels, and close() (or the reaper, after a killed kernel) deletes
+the objects with that label and nothing else there. An object of the same name that another
+session (or the student by hand) made is never taken over: apply refuses it. Exercise verdicts
+go to the namespace's progress ConfigMap (podlab.classprogress), and cells tagged needs-cluster
+are skipped with one line in JupyterLab.
 """
 
 from __future__ import annotations
@@ -37,13 +46,15 @@ from . import manifests, pods, waiting
 from ._api import ServerReply, api_error, request_json, resource_for, send_request
 from .conditions import WaitCondition, deleted, exists, ready
 from .checks import ProgressFile, Recorder
+from .classmode import Classroom, install_skip
 from .connect import connect, connection, server_version
 from .errors import PodlabError
 from .events import Event, events
 from .livestatus import LiveStatus, quiet
 from .manifests import AppliedObjects, Manifest
 from .namespaces import delete_namespace
-from .ownership import LAB_LABEL, MANAGED_BY, SESSION_LABEL, owned_objects, remove_session, session_labels
+from .ownership import (LAB_LABEL, MANAGED_BY, SESSION_LABEL, owned_objects, remove_session, remove_session_in,
+                        served_resources, session_labels, session_objects)
 from .nodefiles import read_node_file
 from .notebook import show_pods_briefly
 from .objects import KubeObject, KubeObjects
@@ -56,6 +67,7 @@ NAMESPACE_PREFIX = "podlab-"
 SESSION_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # as apimachinery's rand.String: no vowels, no words
 SESSION_LENGTH = 5
 KEEP_NAMESPACES = "PODLAB_KEEP_NAMESPACES"  # =1: a lab that failed keeps its namespace for inspection
+ANCHOR_PREFIX = "podlab-session-"  # classroom mode: the ConfigMap that holds a session's holder annotation
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _POD_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
@@ -65,7 +77,7 @@ CLUSTER_DNS = WaitCondition(
     "available (cluster DNS answers)",
     lambda d: d is None or ((d.get("status") or {}).get("availableReplicas") or 0) >= 1)
 
-_open_labs: dict[str, Lab] = {}  # namespace → the Lab that owns it in this process
+_open_labs: dict[str, Lab] = {}  # session id → the open Lab of this process
 _registry_lock = threading.Lock()
 
 
@@ -83,6 +95,10 @@ class Lab:
         self.namespace = f"{NAMESPACE_PREFIX}{name}-{self.session}"
         self.connection = connection(kubeconfig)
         self.api = connect(kubeconfig)
+        # classroom mode: the student's namespace, never one of the session's own
+        self.classroom: Classroom | None = self.connection.classroom
+        if self.classroom is not None:
+            self.namespace = self.classroom.namespace
         self._kubeconfig = kubeconfig
         self._uid: str | None = None
         self._reaper: Reaper | None = None  # deletes what the session owns if this process dies
@@ -91,6 +107,9 @@ class Lab:
         self.server_version = ""
         # exercise verdicts (podlab.Check) of this session, kept for `podlab progress`
         self.progress: Recorder = ProgressFile(kubernetes_version=lambda: self.server_version)
+        if self.classroom is not None:  # the instructor's report reads it (`podlab classroom report`)
+            from .classprogress import ConfigMapProgress
+            self.progress = ConfigMapProgress(self.namespace, self.api, kubernetes_version=lambda: self.server_version)
 
     def __repr__(self) -> str:
         return f"Lab(namespace={self.namespace!r})"
@@ -106,9 +125,11 @@ class Lab:
         """
         with _registry_lock:
             earlier = [lab for lab in _open_labs.values() if lab.name == self.name and lab is not self]
-            _open_labs[self.namespace] = self
+            _open_labs[self.session] = self
         _register_exit_cleanup()
         show_pods_briefly()
+        if self.classroom is not None:
+            return self._open_in_classroom(earlier, self.classroom)
         with LiveStatus(f"opening lab {self.name}"):
             for lab in earlier:  # re-running a notebook's first cell: a fresh start, as before
                 lab.close(wait=False)
@@ -136,6 +157,30 @@ class Lab:
               f"({self.connection.provider} provider), Kubernetes {self.server_version}")
         return self
 
+    def _open_in_classroom(self, earlier: list[Lab], classroom: Classroom) -> Lab:
+        """Open the session in the student's namespace: sweep what gone sessions left there, then
+        create the session's anchor (its holder) and its reaper."""
+        with LiveStatus(f"opening lab {self.name}"):
+            for lab in earlier:
+                lab.close(wait=False)
+            sweep_namespace(self.api, self.namespace)
+            anchor = {"apiVersion": "v1", "kind": "ConfigMap",
+                      "metadata": {"name": ANCHOR_PREFIX + self.session,
+                                   "labels": session_labels(self.name, self.session),
+                                   "annotations": {HOLDER: _holder()}}}
+            try:
+                created = request_json(self.api, "POST", f"/api/v1/namespaces/{self.namespace}/configmaps", body=anchor)
+            except ApiException as e:
+                raise api_error(e, f"creating the session's configmap/{ANCHOR_PREFIX}{self.session}") from None
+            self._uid = created["metadata"]["uid"]  # the anchor's: the session is open while it is set
+            self._reaper = Reaper(self.namespace, self._uid, self.session, self._kubeconfig, shared_namespace=True)
+        self.server_version = server_version(self.api)
+        install_skip(classroom)
+        print(f"lab {self.name}: namespace {self.namespace} (course {classroom.course}, session {self.session}) "
+              f"on context {self.connection.context} ({self.connection.provider} provider), "
+              f"Kubernetes {self.server_version}")
+        return self
+
     def defer(self, undo: Callable[[], object]) -> Callable[[], object]:
         """Run undo() when the lab closes (last deferred first), even if the lab failed; return undo.
 
@@ -150,8 +195,8 @@ class Lab:
         (all kept if failed and PODLAB_KEEP_NAMESPACES=1); wait=False leaves the waiting to the reaper."""
         with _registry_lock:
             uid, self._uid = self._uid, None
-            if _open_labs.get(self.namespace) is self:
-                del _open_labs[self.namespace]
+            if _open_labs.get(self.session) is self:
+                del _open_labs[self.session]
         if uid is None:
             return
         deferred, self._deferred = self._deferred, []
@@ -166,6 +211,12 @@ class Lab:
                     print(f"podlab: kept namespace {self.namespace} of the failed lab ({KEEP_NAMESPACES}=1); "
                           f"look inside with `podlab kubectl -n {self.namespace} get all,events`, "
                           f"delete it with `podlab clean`", file=sys.stderr)
+                elif self.classroom is not None:  # only what the session made: the namespace is the student's
+                    remove_session_in(self.api, self.namespace, self.session, wait=wait)
+                    if wait:
+                        self._dismiss_reaper()
+                    else:
+                        self._hand_over()
                 else:
                     delete_namespace(self.api, self.namespace, uid=uid)
                     if wait:
@@ -175,8 +226,10 @@ class Lab:
                         self._hand_over()  # the reaper removes the rest while this process goes on
 
     def _release(self) -> None:
+        holder = (f"/api/v1/namespaces/{self.namespace}/configmaps/{ANCHOR_PREFIX}{self.session}"
+                  if self.classroom is not None else f"/api/v1/namespaces/{self.namespace}")
         try:
-            request_json(self.api, "PATCH", f"/api/v1/namespaces/{self.namespace}",
+            request_json(self.api, "PATCH", holder,
                          body={"metadata": {"annotations": {HOLDER: None}}},
                          content_type="application/merge-patch+json")
         except ApiException as e:
@@ -208,8 +261,11 @@ class Lab:
         Cluster-scoped objects get the session's labels and are deleted with the lab, even after a
         killed kernel; so are namespaced ones in the lab's namespace or in a Namespace it applied.
         """
+        if self.classroom is not None and not dry_run:
+            self._refuse_others(manifest)
         applied = manifests.apply(self.namespace, manifest, dry_run=dry_run,
-                                  labels=session_labels(self.name, self.session), api=self.api)
+                                  labels=session_labels(self.name, self.session),
+                                  label_namespaced=self.classroom is not None, api=self.api)
         for obj in [] if dry_run else applied:
             where = obj["metadata"].get("namespace")
             if (obj["apiVersion"], obj["kind"]) == ("v1", "Namespace"):
@@ -218,6 +274,34 @@ class Lab:
                 # a namespace of someone else's (kube-system, ...) won't take it along
                 self.defer(functools.partial(manifests.delete, self.namespace, obj, wait=False, api=self.api))
         return applied
+
+    def _refuse_others(self, manifest: Manifest) -> None:
+        """Classroom mode: refuse to apply over an object in the namespace this session did not make
+        (another session's of the same student, or one made by hand): its close would delete it."""
+        for obj in manifests.load_manifests(manifest):
+            owner = self._others(obj)
+            if owner is not None:
+                ref = manifests.object_ref(obj)
+                raise PodlabError(
+                    f"{ref} already exists in {self.namespace}, made "
+                    + (f"by your lab session {owner} (another notebook or kernel, still open)" if owner
+                       else "outside this lab session") + ": this session will not take it over.",
+                    hint=f"Close that session first (lab.close() there, or shut its kernel down), or delete {ref}: "
+                         f"`kubectl -n {self.namespace} delete {ref}`.")
+
+    def _others(self, obj: Mapping[str, Any]) -> str | None:
+        """Classroom mode: the session label ("" if none) of the object of that name in the namespace when
+        it exists and is not this session's; None when it is this session's, absent, or elsewhere."""
+        resource = resource_for(self.api, obj["apiVersion"], obj["kind"])
+        where = obj["metadata"].get("namespace") or self.namespace
+        if not resource.namespaced or where != self.namespace:
+            return None
+        try:
+            found = request_json(self.api, "GET", resource.path(where, obj["metadata"]["name"]))
+        except ApiException:
+            return None  # absent (404), or not ours to read (403): the request says what the server says
+        owner = (found["metadata"].get("labels") or {}).get(SESSION_LABEL, "")
+        return None if owner == self.session else owner
 
     def show(self, path: str | os.PathLike[str], *, dry_run: bool = False, post_to: str | None = None) -> None:
         """Print a manifest file and the kubectl command that applies it in this lab (dry_run: as
@@ -230,6 +314,8 @@ class Lab:
         """Delete a pod by name, or what a manifest describes; wait until it is gone unless wait=False."""
         if isinstance(target, str) and _POD_NAME.match(target) and not manifests.is_manifest_path(target):
             target = {"apiVersion": api_version, "kind": kind, "metadata": {"name": target}}
+        if self.classroom is not None:  # never an object of another session of the student's
+            target = [obj for obj in manifests.load_manifests(target) if self._others(obj) is None]
         return manifests.delete(self.namespace, target, grace_period=grace_period, wait=wait,
                                 timeout=timeout, api=self.api)
 
@@ -418,6 +504,29 @@ def sweep_labs(names: Iterable[str] | None = None, *, kubeconfig: Path | None = 
         for session, namespaces in sorted(gone.items()):
             _remove(api, session, namespaces, wait=True)
     return sorted(ns for found in gone.values() for ns in found)
+
+
+def sweep_namespace(api: client.ApiClient, namespace: str) -> list[str]:
+    """Classroom mode: in a student's namespace, delete (without waiting) the objects of lab sessions
+    that are gone (no anchor, or an anchor whose holder no longer runs); return those sessions.
+
+    Objects are listed before anchors: a session creates its anchor before anything else, so an
+    object whose session has no anchor in the later listing belongs to a session that ended.
+    """
+    owned = session_objects(api, namespace, f"{MANAGED_BY}=podlab,{SESSION_LABEL}",
+                            served_resources(api, verbs=("list", "delete")))
+    try:
+        anchors = request_json(api, "GET", f"/api/v1/namespaces/{namespace}/configmaps",
+                               query=[("labelSelector", f"{MANAGED_BY}=podlab,{SESSION_LABEL}")]).get("items") or []
+    except ApiException as e:
+        raise api_error(e, f"listing the lab sessions in {namespace}") from None
+    alive = {(a["metadata"].get("labels") or {}).get(SESSION_LABEL) for a in anchors
+             if a["metadata"]["name"].startswith(ANCHOR_PREFIX)
+             and holder_alive((a["metadata"].get("annotations") or {}).get(HOLDER, "")) is not False}
+    gone = sorted({(obj["metadata"].get("labels") or {}).get(SESSION_LABEL, "") for _, obj in owned} - alive - {""})
+    for session in gone:
+        remove_session_in(api, namespace, session, wait=False)
+    return gone
 
 
 def _remove(api: client.ApiClient, session: str, namespaces: Sequence[str], *, wait: bool) -> None:

@@ -20,8 +20,9 @@ def test_each_session_has_its_own_namespace_and_nbval_masks_the_session(monkeypa
     from pathlib import Path
 
     from podlab import session
+    from podlab.connect import Connection
 
-    monkeypatch.setattr(session, "connection", lambda kubeconfig: None)
+    monkeypatch.setattr(session, "connection", lambda kubeconfig: Connection("local", "podlab", None, "test"))
     monkeypatch.setattr(session, "connect", lambda kubeconfig: None)
     first, second = session.Lab("pod-basics"), session.Lab("pod-basics")
     assert first.namespace != second.namespace
