@@ -18,8 +18,8 @@ CodeCell.execute (packages/cells/src/widget.ts) merges the cell's metadata into 
 metadata (`metadata = {...model.metadata, ...metadata, ...cellId}`), which ipykernel keeps as
 the shell's parent message. An IPython input transformer, registered when a lab opens in
 classroom mode, reads the tags there and rewrites only that cell. A front end that sends no cell
-metadata (nbclient, nbval, VS Code) runs the cell as written; its API calls are then refused
-with HTTP 403 and the error says so.
+metadata (nbclient 0.11 and nbval 0.11 send none) runs the cell as written; its API calls are
+then refused with HTTP 403 and the error says so.
 """
 
 from __future__ import annotations
