@@ -12,11 +12,13 @@ Exercise 3: a pod that must leave a failed node quickly; the check silences the 
 (fakenodes.silence), waits for the node controller's NoExecute taint and measures when the taint
 eviction controller marks the pod for deletion. Exercise 4 asks for predictions: which of two fake
 nodes the scheduler picks for two pods in turn; the check computes the expected choice with
-podlab.scheduling, runs the pods and compares.
+podlab.scheduling, runs the pods and compares. Exercise 5 (chapter 8's topic, no fake node): a
+Service with no endpoints; the check reads its EndpointSlices and fetches through it from a client pod.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -24,10 +26,11 @@ from typing import Any
 
 from podlab import fakenodes, podstate, scheduling
 from podlab.assertions import expect_equal, expect_same, expect_true
-from podlab.conditions import WaitCondition, deleted, ready, satisfies
+from podlab.conditions import WaitCondition, ready, satisfies
 from podlab.errors import WaitTimeout
 from podlab.exercises import Predictions, apply_answer, one_of, require_pod
-from podlab.objects import parse_time
+from podlab.manifests import load_manifests
+from podlab.objects import KubeObject, parse_time
 from podlab.quantities import parse_quantity
 from podlab.timeouts import ANSWER_READY
 
@@ -299,7 +302,6 @@ CHOICE_WORDS = " or ".join(map(repr, CHOICES))
 
 def _pods_on(lab, node: str) -> list[dict]:
     reply = lab.request("GET", f"/api/v1/pods?fieldSelector=spec.nodeName={node}")
-    import json
     return json.loads(reply.message).get("items") or []
 
 
@@ -332,3 +334,71 @@ def _observe_choices(lab) -> dict[str, str]:
 verify_predict_choice = Predictions(
     PREDICT_QUESTIONS, f"write {CHOICE_WORDS} for each pod", _observe_choices,
     validate=one_of({pod: CHOICES for pod in PREDICT_QUESTIONS}, say=f"write {CHOICE_WORDS}"))
+
+
+# -- Exercise 5: a Service with no endpoints ------------------------------------------------------------
+
+CATALOGUE_STARTER = HERE / "ex5-catalogue.starter.yaml"
+CATALOGUE_REPLICAS = 2
+SHOPPER = HERE / "shopper.yaml"
+REACH_TIMEOUT = 20.0  # kube-proxy writes a new Service's rules within a second or two; DNS may lag a little
+# busybox 1.35.0's wget crashes on its own -T option (chapter 8 says so): the time limit is timeout's.
+FETCH = ["timeout", "3", "wget", "-qO-", "http://catalogue/"]
+
+
+def _objects(answer: str, kind: str, name: str) -> dict:
+    found = {o["metadata"]["name"]: o for o in load_manifests(answer) if o.get("kind") == kind}
+    if name not in found:
+        raise AssertionError(f"✗ the manifest must define a {kind} named {name!r} (keep the starter's name); "
+                             f"it defines {sorted(found) or f'no {kind}'}")
+    return found[name]
+
+
+def _labels(labels: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "none"
+
+
+def _ready_endpoints(slices: list) -> int:
+    return sum(1 for s in slices for e in s.get("endpoints") or [] if (e.get("conditions") or {}).get("ready"))
+
+
+def verify_catalogue(lab, answer: str) -> None:
+    service = _objects(answer, "Service", "catalogue")
+    deployment = _objects(answer, "Deployment", "catalogue")
+    if deployment.get("spec") != _objects(CATALOGUE_STARTER.read_text(), "Deployment", "catalogue").get("spec"):
+        raise AssertionError("✗ keep the Deployment as the starter has it: other Services and dashboards select its "
+                             "pods by their labels. Fix the Service")
+    apply_answer(lab, answer)
+    lab.wait("catalogue", satisfies(lambda d: ((d.get("status") or {}).get("availableReplicas") or 0)
+                                    >= CATALOGUE_REPLICAS, f"{CATALOGUE_REPLICAS} available replicas"),
+             kind="Deployment", api_version="apps/v1", timeout=ANSWER_READY)
+    selector = (service.get("spec") or {}).get("selector") or {}
+    query = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+    selected = [p for p in json.loads(lab.request("GET", "/api/v1/namespaces/{namespace}/pods?labelSelector="
+                                                   + query).message).get("items") or []
+                if selector and not p["metadata"].get("deletionTimestamp")
+                and podstate.is_ready(KubeObject(p, kind="Pod", api_version="v1"))]
+    # The EndpointSlice controller lists the ready pods the selector matches, a moment after they are ready.
+    slices = lab.wait_for_objects("EndpointSlice", "kubernetes.io/service-name=catalogue",
+                                  lambda found: _ready_endpoints(found) == len(selected),
+                                  description=f"{len(selected)} ready endpoints", api_version="discovery.k8s.io/v1",
+                                  timeout=ANSWER_READY)
+    if not selected:
+        template = deployment["spec"]["template"]["metadata"].get("labels") or {}
+        raise AssertionError(
+            f"✗ Service catalogue has no endpoints: its selector ({_labels(selector)}) matches no ready pod in the "
+            f"namespace, so its EndpointSlice lists none. The Deployment's pods carry {_labels(template)}; a "
+            "selector matches a pod that carries every one of its labels")
+    sent_to = ", ".join(str(port) for port in sorted({p.get("port") for s in slices for p in s.get("ports") or []}))
+    lab.apply(SHOPPER)
+    lab.wait("shopper", ready, timeout=ANSWER_READY)
+    try:
+        lab.exec_until("shopper", FETCH, timeout=REACH_TIMEOUT)
+    except WaitTimeout:
+        raise AssertionError(
+            f"✗ Service catalogue has {len(selected)} endpoints, but `wget http://catalogue/` from pod shopper "
+            f"fails for {REACH_TIMEOUT:.0f} s: the EndpointSlice sends the Service's port 80 to port {sent_to} of the "
+            "pods (the Service's targetPort), and their app listens on 8080, the container port named http") from None
+    body = lab.exec("shopper", FETCH).check().stdout.strip()
+    expect_equal("ready endpoints of Service catalogue", _ready_endpoints(slices), CATALOGUE_REPLICAS)
+    expect_equal("`wget http://catalogue/` from pod shopper", body, "catalogue")
