@@ -210,14 +210,18 @@ def remove_session_in(api: client.ApiClient, namespace: str, session: str, *, wa
     mode: the student's), and nothing else there; wait until they and their dependents are gone unless wait=False.
 
     Deleted by uid in the foreground, so an owner (a Deployment) goes only after its dependents (its
-    ReplicaSets and their pods); pods with the short grace period a closing lab gives them. Returns
-    kind/name of each object deleted.
+    ReplicaSets and their pods); pods with the short grace period a closing lab gives them. An object
+    a controller made for its owner is left to the garbage collector: the EndpointSlice controller
+    copies a Service's labels, session label included, to its slices, which a student may not delete.
+    Returns kind/name of each object deleted.
     """
     deadline = time.monotonic() + timeout
     removed = []
     for resource, obj in session_objects(api, namespace, f"{SESSION_LABEL}={session}",
                                          served_resources(api, verbs=("list", "delete"))):
         metadata = obj["metadata"]
+        if any(ref.get("controller") for ref in metadata.get("ownerReferences") or []):
+            continue  # made by its owner's controller, which copied the labels (a Service's EndpointSlices): goes with it
         options: dict[str, Any] = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Foreground",
                                    "preconditions": {"uid": metadata["uid"]}}
         if (resource.api_version, resource.kind) == ("v1", "Pod"):

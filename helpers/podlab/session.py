@@ -449,7 +449,13 @@ def open_lab(name: str, *, kubeconfig: Path | None = None) -> Lab:
 
 
 def lab_namespaces(names: Iterable[str] | None = None, *, kubeconfig: Path | None = None) -> list[str]:
-    """The lab namespaces that exist now (all of them, or only those of the named labs)."""
+    """The lab namespaces that exist now (all of them, or only those of the named labs); in classroom
+    mode, the student's namespace while objects of those labs' sessions are in it."""
+    classroom = connection(kubeconfig).classroom
+    if classroom is not None:  # a student may not list namespaces, and a session owns none
+        api = connect(kubeconfig)
+        held = session_objects(api, classroom.namespace, f"{_selector(names)},{SESSION_LABEL}", served_resources(api))
+        return [classroom.namespace] if held else []
     return sorted(_lab_namespaces(connect(kubeconfig), names))
 
 

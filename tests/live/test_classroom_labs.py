@@ -33,7 +33,7 @@ from podlab.connect import connect
 from podlab.errors import PodlabError
 from podlab.exercises import load_exercises
 from podlab.ownership import SESSION_LABEL
-from podlab.session import ANCHOR_PREFIX, Lab, open_lab
+from podlab.session import ANCHOR_PREFIX, Lab, lab_namespaces, open_lab
 from podlab.waiting import wait_for_objects
 from shared_manifests import sleeper_pod
 
@@ -67,6 +67,10 @@ def session_objects(api, namespace: str) -> dict[str, set[str]]:
     return found
 
 
+SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+           "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+
+
 def uid(api, namespace: str, name: str) -> str:
     return request_json(api, "GET", f"/api/v1/namespaces/{namespace}/pods/{name}")["metadata"]["uid"]
 
@@ -86,6 +90,12 @@ def test_sessions_work_in_the_students_namespace_and_remove_only_their_own(live_
         assert isinstance(first.progress, ConfigMapProgress) and first.progress.namespace == a.namespace
         for lab, pod in ((first, "demo"), (second, "other"), (other, "demo")):
             lab.apply(sleeper_pod(pod))
+        # a Service: the EndpointSlice controller copies its labels, the session's too, to its slices,
+        # which a student may not delete (they go with the Service)
+        first.apply(SERVICE)
+        first.wait_for_objects("EndpointSlice", f"kubernetes.io/service-name=web,{SESSION_LABEL}={first.session}",
+                               lambda found: len(found) == 1, description="one slice with the session's label",
+                               api_version="discovery.k8s.io/v1")
         for lab, pod in ((first, "demo"), (second, "other"), (other, "demo")):
             labels = lab.wait(pod, ready)["metadata"]["labels"]
             assert labels[SESSION_LABEL] == lab.session
@@ -96,13 +106,20 @@ def test_sessions_work_in_the_students_namespace_and_remove_only_their_own(live_
             second.apply(sleeper_pod("demo"))
         assert second.delete("demo") == []
         assert uid(api_a, a.namespace, "demo") == before
+        assert lab_namespaces(["t-room"], kubeconfig=a.kubeconfig) == [a.namespace]  # as a student sees it
         first.close()
+        assert lab_namespaces(["t-room"], kubeconfig=a.kubeconfig) == []
+        assert lab_namespaces(kubeconfig=a.kubeconfig) == [a.namespace]  # the second session is still open
         left = session_objects(api_a, a.namespace)
         print(left)
-        assert first.session not in left  # its pod and its anchor are gone, waited for
+        assert first.session not in left  # its pod, its Service and its anchor are gone, waited for
+        slices = request_json(api_a, "GET", f"/apis/discovery.k8s.io/v1/namespaces/{a.namespace}/endpointslices",
+                              query=[("labelSelector", f"{SESSION_LABEL}={first.session}")])["items"]
+        assert slices == []  # the Service was deleted in the foreground: its slices went first
         assert left[second.session] == {"pods/other", f"configmaps/{ANCHOR_PREFIX}{second.session}"}
         assert "pods/demo" in session_objects(api_b, b.namespace)[other.session]
         second.close()
+        assert lab_namespaces(kubeconfig=a.kubeconfig) == []  # the progress ConfigMap is no session's
         left = session_objects(api_a, a.namespace)
         assert set(left) == {""} and not any(key.startswith("pods/") for key in left[""]), left
         # the namespace stays: the student's, with what `create` and the cluster put there
