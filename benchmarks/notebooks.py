@@ -72,6 +72,10 @@ IMPOSED = {
                                    "liveness kill inside it); 7 s: exercise 2's starter sitting out its 6 s "
                                    "readiness bound plus a 1 s period; up to 14 s: exercise 3's liveness kill "
                                    "(the page goes at 5 s, then 3 failures 3 s apart)"),
+    "labs/07-nodes-and-scheduling.ipynb": (65.0, "exercise 3's starter check: the silenced fake node's 50 s "
+                                                 "node-monitor grace period before the node controller taints it "
+                                                 "unreachable (checked every 5 s), then the check's 15 s (the "
+                                                 "starter's unreachable toleration is 300 s) sat out"),
     "labs/06-the-control-plane.ipynb": (49.0, "the namespace controller's 5 s before it starts on the deleted "
                                               "held namespace (exercise 4's diagnosis); exercise 4's starter "
                                               "check sitting out its 30 s bound; exercise 5's Background and "

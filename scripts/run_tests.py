@@ -51,7 +51,8 @@ EXERCISES = "tests/live/test_exercises.py"  # each test opens a lab of its own: 
 # Chapter 5's first TCP probes once met "i/o timeout" after chapter 4: the local provider's
 # bridge kept a reused pod IP's old neighbour entry. It uses kind's ptp now (issue 20's note).
 ALONE = ["book/03-lifecycle-hooks.ipynb", "book/04-stopping-and-starting.ipynb", "labs/03-lifecycle-hooks.ipynb",
-         "book/05-probes.ipynb", "labs/05-probes.ipynb", "book/07-nodes-and-scheduling.ipynb"]
+         "book/05-probes.ipynb", "labs/05-probes.ipynb", "book/07-nodes-and-scheduling.ipynb",
+         "labs/07-nodes-and-scheduling.ipynb"]
 
 
 def _pytest(*args: str) -> int:
