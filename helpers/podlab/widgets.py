@@ -2,6 +2,7 @@
 
     podlab.timing.probe_widget(lab)        # sliders for a probe; predict when the kubelet acts; Measure
     podlab.timing.termination_widget(lab)  # grace period, preStop length, SIGTERM handler; predict; Measure
+    podlab.widgets.choice_widget(lab)      # two fake nodes and a pod's requests; predict the node; Measure
 
 In JupyterLab the cell shows live controls. Pressing "Measure" runs the real pod
 (podlab.timing.measure_probe / measure_termination) and shows the rules' window, the prediction
@@ -20,6 +21,7 @@ import html
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .placement import NO_NODE, TIE
 from .predict import ProbeSetup, TerminationSetup
 
 if TYPE_CHECKING:
@@ -91,6 +93,16 @@ def termination_widget(lab: Lab, setup: TerminationSetup = TerminationSetup(grac
                    "container ends, and by which signal; then press Measure to delete a real pod and see "
                    "your prediction, the kubelet's window and the measurement on one timeline.")
     return PredictWidget("Termination: predict, then measure", description, lambda: _termination_box(lab, setup))
+
+
+def choice_widget(lab: Lab, shapes: tuple[str, ...] = ("small", "large", "cpu-heavy", "medium-a", "medium-b"),
+                  ) -> PredictWidget:
+    """Two of the session's fake nodes and a pod's requests, and a prediction; "Measure" runs the real scheduler."""
+    description = ("Choose two of this session's fake nodes and the CPU and memory a pod requests. Predict "
+                   "which node the scheduler picks (or a tie, or no node); then press Measure: the scores "
+                   "are computed from the nodes as served, and the real scheduler places a pod, which is "
+                   "deleted again.")
+    return PredictWidget("Scheduling: predict, then measure", description, lambda: _choice_box(lab, shapes))
 
 
 # -- the controls (ipywidgets is imported only when a widget is shown) -----------------------------
@@ -167,14 +179,48 @@ def _termination_box(lab: Lab, setup: TerminationSetup) -> Any:
     return w.VBox([grace, prestop, handles, question, w.HBox([prediction, signal]), button, out])
 
 
-def _run(out: Any, button: Any, measure: Callable[[], Any]) -> None:
+def _choice_box(lab: Lab, shapes: tuple[str, ...]) -> Any:
+    import ipywidgets as w
+
+    style = {"description_width": "150px"}
+    layout = w.Layout(width="420px")
+    first = w.Dropdown(options=list(shapes), value=shapes[0], description="node A", style=style, layout=layout)
+    second = w.Dropdown(options=list(shapes), value=shapes[2 if len(shapes) > 2 else -1], description="node B",
+                        style=style, layout=layout)
+    cpu = w.Dropdown(options=[("nothing", ""), "100m", "250m", "500m", "1", "2", "4", "8"], value="500m",
+                     description="the pod's cpu request", style=style, layout=layout)
+    memory = w.Dropdown(options=[("nothing", ""), "256Mi", "512Mi", "1Gi", "2Gi", "4Gi", "8Gi"], value="1Gi",
+                        description="its memory request", style=style, layout=layout)
+    prediction = w.ToggleButtons(description="your prediction", style=style)
+    button = w.Button(description="Measure", button_style="primary", icon="play")
+    out = w.Output()
+
+    def choices(_: Any = None) -> None:
+        prediction.options = list(dict.fromkeys([first.value, second.value, TIE, NO_NODE]))
+    first.observe(choices, names="value")
+    second.observe(choices, names="value")
+    choices()
+
+    def measure(_: Any) -> None:
+        from .placement import measure_choice
+        _run(out, button, lambda: measure_choice(lab, (first.value, second.value), cpu=cpu.value or None,
+                                                 memory=memory.value or None, prediction=prediction.value),
+             running="Computing the scores, then letting the scheduler place the pod…")
+
+    button.on_click(measure)
+    question = w.HTML("<b>Predict</b>: on which node does the scheduler put the pod?")
+    return w.VBox([first, second, cpu, memory, question, prediction, button, out])
+
+
+def _run(out: Any, button: Any, measure: Callable[[], Any],
+         running: str = "Running the pod on the cluster (this takes as long as the kubelet's rules say)…") -> None:
     """Run a measurement in the widget: the button waits, the output shows the summary and the figure."""
     from IPython.display import display
     button.disabled, button.description = True, "Measuring…"
     out.clear_output()
     try:
         with out:
-            print("Running the pod on the cluster (this takes as long as the kubelet's rules say)…")
+            print(running)
             result = measure()
             out.clear_output()
             result.summary()
