@@ -11,8 +11,24 @@ from .errors import PodlabError
 from .images import NODE_SHARE_DIR
 
 
+def refuse_students(action: str) -> None:
+    """Raise PodlabError if KUBECONFIG (else ~/.kube/config) is a student's classroom kubeconfig: it
+    reaches one namespace, and on a shared machine the cluster is the instructor's to start, stop and sweep."""
+    from .classmode import current_classroom, kubeconfig_files
+
+    room = current_classroom(kubeconfig_files(None))
+    if room is not None:
+        raise PodlabError(
+            f"Your kubeconfig is a student's of course {room.course}: it lets you work in your namespace "
+            f"{room.namespace} (pods, services, configmaps, deployments, their logs and exec) and nothing else, "
+            f"so `podlab {action}` is not yours to run here.",
+            hint="Open the labs: open_lab works in your namespace. Starting, stopping and cleaning the cluster "
+                 "is your instructor's (`podlab classroom` for them).")
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     """Bring up (or reuse) a lab cluster."""
+    refuse_students("up")
     info = cluster.up(args.provider, allow_context=args.allow_context, kubernetes_version=args.kubernetes_version)
     print(f"✓ lab cluster ready ({info.provider}, context {info.context})")
     if info.kubeconfig:
@@ -24,6 +40,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_down(args: argparse.Namespace) -> int:
     """Stop the lab cluster podlab started."""
+    refuse_students("down")
     stopped = cluster.down(args.provider)
     print(f"✓ {stopped} cluster stopped and cleaned up" if stopped else "no podlab cluster is running")
     return 0
@@ -56,6 +73,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_clean(args: argparse.Namespace) -> int:
     """Delete every lab namespace podlab created (leftovers of interrupted labs)."""
     from .session import sweep_labs
+    refuse_students("clean")
     deleted = sweep_labs()
     print(f"✓ deleted {len(deleted)} lab namespaces" + (f": {', '.join(deleted)}" if deleted else ""))
     return 0

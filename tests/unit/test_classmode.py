@@ -81,3 +81,27 @@ def test_tags_are_read_from_an_execute_request_only():
     assert request_tags({**request, "header": {"msg_type": "complete_request"}}) is None
     assert request_tags({"header": {"msg_type": "execute_request"}, "metadata": {}}) is None
     assert request_tags({}) is None and request_tags(None) is None
+
+
+@pytest.mark.parametrize("action", ["up", "down", "clean"])
+def test_a_student_running_up_down_or_clean_is_told_what_their_rights_allow(tmp_path, monkeypatch, capsys, action):
+    from podlab import cli
+
+    monkeypatch.setenv("KUBECONFIG", str(student_kubeconfig(tmp_path)))
+    touched = []
+    monkeypatch.setattr(cli.cluster, "up", lambda *a, **k: touched.append("up"))
+    monkeypatch.setattr(cli.cluster, "down", lambda *a, **k: touched.append("down"))
+    assert cli.main([action]) == 2 and touched == []
+    said = capsys.readouterr().err
+    assert f"Your kubeconfig is a student's of course k8s101: it lets you work in your namespace k8s101-ada" in said
+    assert f"`podlab {action}` is not yours to run here" in said
+
+
+def test_an_instructors_kubeconfig_is_not_refused(tmp_path, monkeypatch):
+    from podlab import cli
+
+    admin = tmp_path / "admin"
+    admin.write_text(yaml.safe_dump({"current-context": "podlab", "contexts": [
+        {"name": "podlab", "context": {"cluster": "podlab", "user": "admin"}}]}))
+    monkeypatch.setenv("KUBECONFIG", str(admin))
+    cli.refuse_students("down")  # no error
