@@ -9,7 +9,8 @@ with the instructor's (admin) rights:
   labs call, nothing more) and a RoleBinding of the one to the other;
 - a ResourceQuota and a LimitRange from plan_quota(): the nodes' allocatable resources, less what
   running pods already request, shared by the N students (the arithmetic is printed);
-- a kubeconfig file whose token comes from the TokenRequest API and expires.
+- a kubeconfig file whose token comes from the TokenRequest API and expires, its context marked
+  `podlab.dev/classroom` so that lab sessions opened with it work in that namespace (podlab.classmode).
 
 `delete` deletes the namespaces by label (their objects go with them) and the kubeconfig files
 `create` wrote; nothing else. The label's value is `podlab-classroom`, not the lab sessions'

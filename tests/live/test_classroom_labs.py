@@ -265,9 +265,14 @@ def test_a_needs_cluster_cell_prints_its_line_in_classroom_mode_only(course, as_
             assert status == "error" and outputs == ["ran the tagged cell\n", "RuntimeError: must not run in classroom mode"]
         status, outputs = execute(client, "print('an untagged cell runs')", tags=["solution"])
         assert (status, outputs) == ("ok", ["an untagged cell runs\n"])
-        status, outputs = execute(client, "print(lab.namespace)")
+        status, outputs = execute(client, f"_ = lab.apply({sleeper_pod('skip-demo')!r})\nprint(lab.namespace)")
         assert status == "ok"
         assert (outputs[0].strip() == a.namespace) is as_student
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)  # killed, as nbval does: the reaper cleans up
+    if as_student:
+        for kind in ("Pod", "ConfigMap"):  # the session's anchor too
+            wait_for_objects(a.namespace, kind, "podlab.dev/lab=t-skip", lambda found: not found,
+                             description="gone (the killed kernel's session reaped)", timeout=120,
+                             api=connect(a.kubeconfig))
