@@ -335,6 +335,8 @@ spec:
         app: {CNI_SUBSTITUTE_NAME}
     spec:
       hostNetwork: true
+      nodeSelector:                 # as kindnet's: DaemonSets stay off KWOK's fake nodes (no such label)
+        kubernetes.io/os: linux
       tolerations:
         - operator: Exists
       containers:
