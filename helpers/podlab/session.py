@@ -301,6 +301,13 @@ class Lab:
         except ApiException:
             return None  # absent (404), or not ours to read (403): the request says what the server says
         owner = (found["metadata"].get("labels") or {}).get(SESSION_LABEL, "")
+        if owner != self.session and found["metadata"].get("deletionTimestamp"):
+            # going already (a notebook run again from the top closed its earlier session): wait it out
+            uid = found["metadata"]["uid"]
+            waiting.wait_until(where, obj["metadata"]["name"],
+                               WaitCondition("deleted", lambda o: o is None or o["metadata"].get("uid") != uid),
+                               kind=obj["kind"], api_version=obj["apiVersion"], timeout=DELETION, api=self.api)
+            return None
         return None if owner == self.session else owner
 
     def show(self, path: str | os.PathLike[str], *, dry_run: bool = False, post_to: str | None = None) -> None:

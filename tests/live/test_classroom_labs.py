@@ -143,6 +143,21 @@ KILLED = textwrap.dedent("""
 """)
 
 
+def test_a_notebook_run_again_from_the_top_applies_its_objects_afresh(course):
+    """Opening the same lab again closes the earlier session without waiting; its pod, still
+    terminating under the same name, is waited out, not refused nor taken over."""
+    a = course["students"][0]
+    earlier = open_lab("t-rerun", kubeconfig=a.kubeconfig)
+    earlier.apply(sleeper_pod("demo"))
+    earlier.wait("demo", ready)
+    old = uid(connect(a.kubeconfig), a.namespace, "demo")
+    with open_lab("t-rerun", kubeconfig=a.kubeconfig) as again:
+        again.apply(sleeper_pod("demo"))
+        pod = again.wait("demo", ready)
+        assert pod["metadata"]["uid"] != old and pod["metadata"]["labels"][SESSION_LABEL] == again.session
+    assert earlier._uid is None  # closed by the second open
+
+
 def test_a_killed_kernels_objects_are_reaped_and_nothing_else(course):
     a = course["students"][0]
     api = connect(a.kubeconfig)
