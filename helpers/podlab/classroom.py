@@ -36,6 +36,7 @@ from .classmode import marker_extension
 from .classprogress import STUDENT_NAME
 from .conditions import deleted, exists
 from .errors import PodlabError
+from .fakenodes import TAINT_KEY
 from .quantities import parse_quantity
 from .waiting import wait_until
 
@@ -311,7 +312,7 @@ LAB_PODS_AT_ONCE = 8  # an estimate of the most pods one lab keeps at once (not 
 
 
 def lab_needs(labs: Path, *, default_cpu_m: int = 10, default_memory: int = 16 * MI) -> LabNeeds:
-    """The largest pod request and limit among the labs' manifests (labs/*/*.yaml)."""
+    """The largest pod request and limit among the labs' manifests (labs/*/*.yaml), fake nodes' pods left out."""
     best = (0, 0, "no manifest")
     limit_cpu = limit_memory = 0
     for path, doc in lab_manifests(labs):
@@ -321,6 +322,8 @@ def lab_needs(labs: Path, *, default_cpu_m: int = 10, default_memory: int = 16 *
             spec = (((doc.get("spec") or {}).get("template") or {}).get("spec")) or {}
         else:
             continue
+        if any(t.get("key") == TAINT_KEY for t in spec.get("tolerations") or []):
+            continue   # made for a fake node, which only a cluster admin can add: never on the students' nodes
         cpu, memory = pod_requests(spec, default_cpu_m=default_cpu_m, default_memory=default_memory)
         if (cpu, memory) > best[:2]:
             best = (cpu, memory, f"{path.parent.name}/{path.name}")

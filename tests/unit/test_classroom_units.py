@@ -89,6 +89,20 @@ def test_lab_needs_come_from_the_labs_manifests():
     assert needs.limit_cpu_m >= 1250  # lab 1's prediction pod's 1250m limit must pass the LimitRange max
 
 
+def test_lab_needs_leave_out_pods_made_for_fake_nodes(tmp_path):
+    lab = tmp_path / "07-x"
+    lab.mkdir()
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "3", "memory": "6Gi"}}}]}}
+    (lab / "small.yaml").write_text(yaml.safe_dump({**pod, "spec": {"containers": [
+        {"name": "c", "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}}))
+    (lab / "for-fake-node.yaml").write_text(yaml.safe_dump({**pod, "spec": {**pod["spec"], "tolerations": [
+        {"key": "podlab.dev/fake-node", "operator": "Equal", "effect": "NoSchedule"}]}}))
+    assert lab_needs(tmp_path).largest == "07-x/small.yaml"
+    (lab / "for-real-node.yaml").write_text(yaml.safe_dump(pod))
+    assert lab_needs(tmp_path).largest == "07-x/for-real-node.yaml"
+
+
 # -- the student's Role -------------------------------------------------------------------------
 
 def _granted(labs: Path | None = LABS) -> dict[tuple[str, str], set[str]]:
