@@ -164,8 +164,10 @@ def test_up_starts_a_stopped_node_and_waits_for_its_api(fakes):
     start = docker.index(["docker", "start", "podlab-control-plane"])
     asked = [call[5:] for call in docker[start:] if call[:4] == ["docker", "exec", "podlab-control-plane", "kubectl"]]
     assert asked[0] == ["get", "--raw=/readyz"]
-    assert [a[0:4] for a in asked[1:]] == [["wait", "--for=condition=Ready", "nodes", "--all"],
-                                            ["wait", "--for=condition=Ready", "pods", "--all"]]
+    assert [a[:-1] for a in asked[1:]] == [
+        ["wait", "--for=condition=Ready", "nodes/podlab-control-plane"],
+        ["wait", "--for=condition=Ready", "pods", "--all", "--namespace=kube-system",
+         "--field-selector=spec.nodeName=podlab-control-plane"]]
     assert not any(call[1] == "create" for call in fakes.calls("kind"))
 
 
