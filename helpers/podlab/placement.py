@@ -97,7 +97,9 @@ class ChoiceResult:
         print(f"  the real scheduler put it on: {real}")
 
     def plot(self) -> Any:
-        """Each feasible node's total score today (0-200) and the source's (0-20), side by side; returns the figure."""
+        """Each feasible node's total score today (0-200) and the source's (0-20), side by side; None if no node fits."""
+        if not self.choice.scores:
+            return None   # both nodes filtered out: no score to draw (the summary says why)
         import matplotlib.pyplot as plt
 
         figure, (today, old) = plt.subplots(1, 2, figsize=(8, 2.2))

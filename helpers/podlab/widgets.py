@@ -224,7 +224,9 @@ def _run(out: Any, button: Any, measure: Callable[[], Any],
             result = measure()
             out.clear_output()
             result.summary()
-            display(result.plot())
+            figure = result.plot()
+            if figure is not None:
+                display(figure)
     except Exception as error:  # shown in the widget, which stays usable
         with out:
             print(f"✗ {error}")

@@ -57,6 +57,13 @@ def test_no_node_and_tie_are_predictions_too():
     assert tie.expected == TIE
 
 
+def test_a_figure_only_when_some_node_fits():
+    assert _result(scheduling.requests(cpu="64", memory="1Gi"), NO_NODE, NO_NODE).plot() is None
+    figure = _result(scheduling.requests(cpu="500m", memory="1Gi"), "small", "cpu-heavy").plot()
+    assert [axis.get_title() for axis in figure.axes] == ["today: Fit + BalancedAllocation",
+                                                          "the source: LeastRequested + Balanced"]
+
+
 def test_the_widget_shows_a_fixed_fallback_that_names_what_to_do():
     widget = choice_widget(lab=None)
     bundle = widget._repr_mimebundle_()
