@@ -20,7 +20,8 @@ describes, and then, in Chromium, as a student would:
    needs-cluster (a TokenReview is cluster-wide), prints the classroom skip line; then lab 6's
    closing cell;
 7. the instructor's `podlab classroom report --html` page, opened in Chromium, shows student-01
-   with exercise 1 solved.
+   with exercise 1 solved (after an admin listing found no pod, Service or ConfigMap of the labs'
+   sessions left in the student's namespace).
 
 One screenshot per step goes to --out. The hub (it stops the users' servers and its proxy), any
 server process left in the users' homes, the course (`podlab classroom delete`) and the scratch
@@ -287,7 +288,8 @@ def drive(p, chromium: str, url: str, course: str, report: Path, out: Path) -> N
         expect(f"the HTML report shows {STUDENT} with {EXERCISE} solved (✓)", mark == "✓" and title == "solved",
                f"{columns}\n{cells}")
         page.locator(f"th:text-is('{EXERCISE}')").scroll_into_view_if_needed()
-        steps.shot("instructor-report", full_page=True)
+        steps.shot("instructor-report")
+        steps.shot("instructor-report-whole-table", full_page=True)  # all 34 exercises and the last check, small
     except Exception:
         try:
             steps.shot("failed")
