@@ -4,8 +4,9 @@ many students a node of this size holds under the quota and LimitRange `podlab c
 Part 1 makes a course of as many students as the largest level (`classroom.create`, with the
 smallest whole --cpu-overcommit it accepts now, as tests/live/test_classroom_load.py does), then
 for each level lets that many students (threads, each with their own kubeconfig and lab session)
-check every lab 1 exercise's starter and then its solution at the same time
-(test_classroom_load.solve_lab_1), and prints each check's median and worst time per level. The
+check every lab 1 exercise's starter and then its solution at the same time, all in the same
+order (test_classroom_load.solve_lab_1; the worst case, a class told "exercise 3 now": the live
+test starts each student at another exercise instead), and prints each check's median and worst time per level. The
 course is deleted at the end whatever happened.
 
 Part 2 prints classroom's own sizing for the schedulable nodes as they are now (one node here):
