@@ -58,7 +58,8 @@ def load(api, levels: list[int]) -> None:
     exercises = load_exercises(LAB_1)
     name = "bench-load-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
     overcommit = smallest_overcommit(api, max(levels))
-    out = Path(tempfile.mkdtemp(prefix="podlab-load-"))
+    scratch = tempfile.TemporaryDirectory(prefix="podlab-load-")  # the kubeconfigs; removed at the end
+    out = Path(scratch.name)
     quiet = lambda line: None  # noqa: E731
     try:
         students = classroom.create(api, name, classroom.roster(name, students=max(levels)), out=out,
@@ -78,7 +79,7 @@ def load(api, levels: list[int]) -> None:
                                if (a.answer == "solution") != (a.outcome == "passed")
                                or (a.answer == "starter" and by_id[a.exercise].starter_fails_with not in a.observed)]
         print(f"\nPart 1: each check's time (Exercise.check as a student), median / worst in seconds; "
-              f"course {name}, {max(levels)} students, --cpu-overcommit {overcommit}")
+              f"course {name}, {max(levels)} student(s), --cpu-overcommit {overcommit}")
         head = f"{'check':<42}" + "".join(f"{f'{n} at once':>16}" for n in levels)
         print(head)
         print("-" * len(head))
@@ -96,6 +97,7 @@ def load(api, levels: list[int]) -> None:
     finally:
         print()
         classroom.delete(api, name, out=out, say=quiet)
+        scratch.cleanup()
         print(f"course {name} deleted")
 
 
