@@ -497,7 +497,8 @@ def test_cni_substitute_is_templated_by_kind_and_valid_yaml():
     docs = list(yaml.safe_load_all(manifest.replace("{{ .PodSubnet }}", "10.244.0.0/16")))
     conflist = json.loads(docs[0]["data"]["10-kindnet.conflist"])
     assert [p["type"] for p in conflist["plugins"]] == ["ptp", "portmap"]
-    assert conflist["plugins"][0]["ipam"]["ranges"] == [[{"subnet": "10.244.0.0/16"}]]
+    # the node's podCIDR, as kindnetd writes it, not the cluster's /16 (pods must get IPs in spec.podCIDR)
+    assert conflist["plugins"][0]["ipam"]["ranges"] == [[{"subnet": "10.244.0.0/24"}]]
     assert docs[1]["spec"]["template"]["spec"]["containers"][0]["image"] == LAB_IMAGE
     # kindnet's own nodeSelector: a DaemonSet pod on KWOK's fake nodes (no such label) would change
     # chapter 7's scores on kind only (seen: lab 7's table, 77 against 78)

@@ -44,6 +44,7 @@ IMAGE_REPO = "podlab.invalid/kind-node"
 PROVISIONER_IMAGE = "podlab.invalid/local-path-provisioner:v0.0.30"
 HELPER_IMAGE = f"podlab.invalid/local-path-helper:{SUITE}"
 CNI_SUBSTITUTE_NAME = "podlab-ptp-cni"
+ONE_NODE_POD_CIDR = "10.244.0.0/24"   # the node's spec.podCIDR in a one-node kind cluster (cni_substitute_manifest)
 
 # What kind's Dockerfile builds from source at these pins, and what podlab builds instead.
 GO_PARTS = {
@@ -296,14 +297,17 @@ def containerd_config(text: str, pause_image: str) -> str:
 def cni_substitute_manifest() -> str:
     """The stand-in for kindnetd's manifest: a DaemonSet that writes a ptp conflist, then sleeps.
 
-    kind templates the manifest ("would you kindly template this file") with the cluster's pod
-    subnet, as it does kindnetd's.
+    kind templates the manifest ("would you kindly template this file"), as it does kindnetd's.
+    kindnetd gives host-local its node's podCIDR; the stand-in has no API access, so it names the
+    podCIDR the controller manager gives a one-node cluster's node: the first /24 of kind's
+    default pod subnet 10.244.0.0/16 (the local provider's NODE_POD_CIDR too). With the whole /16,
+    host-local hands out addresses past the node's /24 once some 250 pods have come and gone.
     """
     conflist = json.dumps({
         "cniVersion": "0.4.0", "name": "kindnet",
         "plugins": [{"type": "ptp", "ipMasq": False,
                      "ipam": {"type": "host-local", "dataDir": "/run/cni-ipam-state",
-                              "routes": [{"dst": "0.0.0.0/0"}], "ranges": [[{"subnet": "{{ .PodSubnet }}"}]]},
+                              "routes": [{"dst": "0.0.0.0/0"}], "ranges": [[{"subnet": ONE_NODE_POD_CIDR}]]},
                      "mtu": 1500},
                     {"type": "portmap", "capabilities": {"portMappings": True}}]}, indent=2)
     indented = "\n".join("    " + line for line in conflist.splitlines())
