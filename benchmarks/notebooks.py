@@ -59,6 +59,11 @@ IMPOSED = {
                                                   "node's 50 s node-monitor grace period before Ready turns Unknown "
                                                   "(read from the controller manager, checked every 5 s); the 10 s "
                                                   "tolerationSeconds of the pod evicted from it"),
+    "book/08-services-and-the-kubelet.ipynb": (110.0, "the deleted mirror pod's return at the kubelet's next "
+                                                      "periodic sync (syncFrequency 1 min plus up to 50% "
+                                                      "jitter: 60-90 s); the chapter's own bounded "
+                                                      "observations: 20 s of a LoadBalancer Service without a "
+                                                      "controller, 30 s of a hung app without a liveness probe"),
     "labs/02-pod-basics.ipynb": (20.0, "two 10 s crash-loop back-offs: exercise 4's crash-looping "
                                        "pod shows CrashLoopBackOff only as its first back-off ends, "
                                        "and the back-off follow-up measures one"),
