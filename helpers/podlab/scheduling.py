@@ -81,8 +81,11 @@ BALANCED = "NodeResourcesBalancedAllocation"
 # their weights. DynamicResources is added by applyDynamicResources with weight 2 because the
 # DynamicResourceAllocation gate is GA and on at 1.37 (pkg/features/kube_features.go). VolumeBinding
 # also scores, with the framework's default weight 1 (framework/runtime/framework.go,
-# getValidScoreWeights: a weight of 0 becomes 1), but skips itself in PreScore for pods without
-# volumes to bind (volumebinding/volume_binding.go: `if pl.scorer == nil { return fwk.NewStatus(fwk.Skip) }`).
+# getValidScoreWeights: a weight of 0 becomes 1); it is not listed here because the configuration
+# gives it no explicit weight. With the StorageCapacityScoring gate (beta, on by default at 1.37) its
+# PreScore does not skip (volumebinding/volume_binding.go:
+# `if state.hasStaticBindings || pl.fts.EnableStorageCapacityScoring { return nil }`), so it scores
+# every pod, 0 for a pod without volumes; that adds the same 0 to every node and changes no choice.
 DEFAULT_SCORE_WEIGHTS: dict[str, int] = {
     "TaintToleration": 3,
     "NodeAffinity": 2,
