@@ -1,4 +1,4 @@
-"""Reading a file that a pod wrote to the node through a hostPath volume under NODE_SHARE_DIR."""
+"""Files on a node: reading what a pod wrote under NODE_SHARE_DIR, and running a throwaway pod that mounts a node directory."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import socket
 import uuid
 from contextlib import suppress
 from pathlib import Path
+from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -41,25 +42,42 @@ def read_node_file(path: str, *, namespace: str, node: str | None = None,
 
 def _read_with_pod(api: client.ApiClient, namespace: str, node: str, path: str) -> str:
     """Run a throwaway pod on the node that mounts NODE_SHARE_DIR and prints the file."""
-    name = f"podlab-node-reader-{uuid.uuid4().hex[:8]}"
-    pod = {
+    return run_on_node(api, namespace, node, NODE_SHARE_DIR, ["cat", "--", path], read_only=True, create=True,
+                       failure=f"Cannot read {path} on node {node}",
+                       hint="Check the pod's hostPath and the path it wrote to.")
+
+
+def node_pod(name: str, node: str, directory: str, command: list[str], *, content: str = "",
+             read_only: bool = False, create: bool = False) -> dict[str, Any]:
+    """A throwaway pod on node that runs command with directory mounted at the same path (CONTENT in its environment)."""
+    mount: dict[str, Any] = {"name": "dir", "mountPath": directory}
+    if read_only:
+        mount["readOnly"] = True
+    return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "podlab"}},
         "spec": {
             "nodeName": node, "restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
             "tolerations": [{"operator": "Exists"}],
-            "containers": [{"name": "reader", "image": LAB_IMAGE, "imagePullPolicy": "IfNotPresent",
-                            "command": ["cat", "--", path],
-                            "volumeMounts": [{"name": "share", "mountPath": NODE_SHARE_DIR,
-                                              "readOnly": True}]}],
-            "volumes": [{"name": "share", "hostPath": {"path": NODE_SHARE_DIR,
-                                                       "type": "DirectoryOrCreate"}}],
+            "containers": [{"name": "files", "image": LAB_IMAGE, "imagePullPolicy": "IfNotPresent",
+                            "command": command, "env": [{"name": "CONTENT", "value": content}],
+                            "volumeMounts": [mount]}],
+            "volumes": [{"name": "dir", "hostPath": {"path": directory,
+                                                     "type": "DirectoryOrCreate" if create else "Directory"}}],
         },
     }
+
+
+def run_on_node(api: client.ApiClient, namespace: str, node: str, directory: str, command: list[str], *,
+                content: str = "", read_only: bool = False, create: bool = False,
+                failure: str, hint: str) -> str:
+    """Run command in a throwaway pod on node with directory mounted; return its output, or raise `failure: output`."""
+    name = f"podlab-node-files-{uuid.uuid4().hex[:8]}"
+    pod = node_pod(name, node, directory, command, content=content, read_only=read_only, create=create)
     try:
         request_json(api, "POST", f"/api/v1/namespaces/{namespace}/pods", body=pod)
     except ApiException as e:
-        raise api_error(e, f"starting a pod to read {path} on node {node}") from None
+        raise api_error(e, f"starting a pod on node {node} that mounts {directory}") from None
     try:
         ended = wait_until(namespace, name, finished, timeout=NODE_FILE, api=api)
         text = logs(namespace, name, api=api)
@@ -68,8 +86,7 @@ def _read_with_pod(api: client.ApiClient, namespace: str, node: str, path: str) 
             request_json(api, "DELETE", f"/api/v1/namespaces/{namespace}/pods/{name}",
                          body={"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0})
     if ended["status"]["phase"] != "Succeeded":
-        raise PodlabError(f"Cannot read {path} on node {node}: {text.strip()}",
-                          hint="Check the pod's hostPath and the path it wrote to.")
+        raise PodlabError(f"{failure}: {text.strip() or 'the pod failed'}", hint=hint)
     return text
 
 

@@ -10,21 +10,12 @@ from __future__ import annotations
 
 import json
 import posixpath
-import uuid
 from collections.abc import Mapping
-from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from kubernetes.client.exceptions import ApiException
-
-from ._api import api_error, request_json
 from .errors import PodlabError
-from .images import LAB_IMAGE
-from .conditions import finished
 from .manifests import Manifest, load_manifests
-from .pods import logs
-from .timeouts import NODE_FILE
-from .waiting import wait_until
+from .nodefiles import run_on_node
 
 if TYPE_CHECKING:
     from .session import Lab
@@ -79,36 +70,7 @@ def remove(lab: Lab, manifest: Manifest, *, node: str) -> None:
                                         posixpath.join(directory, f".{name}.tmp")])
 
 
-def file_pod(name: str, node: str, directory: str, command: list[str], content: str = "") -> dict[str, Any]:
-    """A throwaway pod on node that runs command with directory mounted at the same path (CONTENT in its environment)."""
-    return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app.kubernetes.io/managed-by": "podlab"}},
-        "spec": {
-            "nodeName": node, "restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
-            "tolerations": [{"operator": "Exists"}],
-            "containers": [{"name": "files", "image": LAB_IMAGE, "imagePullPolicy": "IfNotPresent",
-                            "command": command, "env": [{"name": "CONTENT", "value": content}],
-                            "volumeMounts": [{"name": "dir", "mountPath": directory}]}],
-            "volumes": [{"name": "dir", "hostPath": {"path": directory, "type": "Directory"}}],
-        },
-    }
-
-
 def _run_on_node(lab: Lab, node: str, directory: str, command: list[str], *, content: str = "") -> None:
-    name = f"podlab-static-files-{uuid.uuid4().hex[:8]}"
-    try:
-        request_json(lab.api, "POST", f"/api/v1/namespaces/{lab.namespace}/pods",
-                     body=file_pod(name, node, directory, command, content))
-    except ApiException as e:
-        raise api_error(e, f"starting a pod to change {directory} on node {node}") from None
-    try:
-        ended = wait_until(lab.namespace, name, finished, timeout=NODE_FILE, api=lab.api)
-        output = logs(lab.namespace, name, api=lab.api)
-    finally:
-        with suppress(ApiException):  # at worst it stays until its namespace goes
-            request_json(lab.api, "DELETE", f"/api/v1/namespaces/{lab.namespace}/pods/{name}",
-                         body={"apiVersion": "v1", "kind": "DeleteOptions", "gracePeriodSeconds": 0})
-    if ended["status"]["phase"] != "Succeeded":
-        raise PodlabError(f"Cannot change {directory} on node {node}: {output.strip() or 'the pod failed'}.",
-                          hint="The pod mounts the directory as hostPath: is it there on the node?")
+    run_on_node(lab.api, lab.namespace, node, directory, command, content=content,
+                failure=f"Cannot change {directory} on node {node}",
+                hint="The pod mounts the directory as hostPath: is it there on the node?")

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from podlab.errors import PodlabError
-from podlab.staticpods import file_pod, mirror_pod_name, static_pod_file
+from podlab.nodefiles import node_pod
+from podlab.staticpods import mirror_pod_name, static_pod_file
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "static-web", "labels": {"a": "b"}},
        "spec": {"containers": [{"name": "app", "image": "busybox"}]}}
@@ -39,10 +40,16 @@ def test_the_mirror_pod_is_named_after_the_pod_and_the_node():
 
 
 def test_the_file_pod_mounts_the_directory_at_its_own_path_on_the_node():
-    pod = file_pod("writer", "podlab-control-plane", "/etc/kubernetes/manifests", ["true"], "text")
+    pod = node_pod("writer", "podlab-control-plane", "/etc/kubernetes/manifests", ["true"], content="text")
     spec = pod["spec"]
     assert spec["nodeName"] == "podlab-control-plane" and spec["restartPolicy"] == "Never"
     [container] = spec["containers"]
     assert container["volumeMounts"] == [{"name": "dir", "mountPath": "/etc/kubernetes/manifests"}]
     assert spec["volumes"] == [{"name": "dir", "hostPath": {"path": "/etc/kubernetes/manifests", "type": "Directory"}}]
     assert container["env"] == [{"name": "CONTENT", "value": "text"}]
+    # reading NODE_SHARE_DIR (nodefiles): read-only, and created if a pod has not yet made it
+    reader = node_pod("reader", "n", "/var/lib/podlab-share", ["cat", "--", "/var/lib/podlab-share/x"],
+                      read_only=True, create=True)["spec"]
+    assert reader["containers"][0]["volumeMounts"] == [{"name": "dir", "mountPath": "/var/lib/podlab-share",
+                                                        "readOnly": True}]
+    assert reader["volumes"][0]["hostPath"]["type"] == "DirectoryOrCreate"
