@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from podlab import fakenodes, podstate, scheduling
+from podlab import fakenodes, placement, podstate, scheduling
 from podlab.assertions import expect_equal, expect_same, expect_true
 from podlab.conditions import WaitCondition, ready, satisfies
 from podlab.errors import WaitTimeout
@@ -300,19 +300,6 @@ PREDICT_QUESTIONS = {"cruncher": "1.5 CPUs and 1 GiB, first", "indexer": "1 CPU 
 CHOICE_WORDS = " or ".join(map(repr, CHOICES))
 
 
-def _pods_on(lab, node: str) -> list[dict]:
-    reply = lab.request("GET", f"/api/v1/pods?fieldSelector=spec.nodeName={node}")
-    return json.loads(reply.message).get("items") or []
-
-
-def _state(lab, label: str, name: str) -> scheduling.NodeState:
-    allocatable = lab.get("Node", name)["status"]["allocatable"]
-    placed = [scheduling.pod_requests(p) for p in _pods_on(lab, name)
-              if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
-    return scheduling.node(label, allocatable["cpu"], allocatable["memory"], placed,
-                           int(allocatable["pods"]) if "pods" in allocatable else None)
-
-
 def _observe_choices(lab) -> dict[str, str]:
     names = ensure_nodes(lab, *CHOICES)
     for pod in PREDICT_PODS:  # a clean start: nothing of an earlier attempt
@@ -321,7 +308,7 @@ def _observe_choices(lab) -> dict[str, str]:
     for pod, path in PREDICT_PODS.items():
         manifest = fakenodes.for_session(lab, path)
         expected = scheduling.expected_choice(scheduling.pod_requests(manifest[0]),
-                                              [_state(lab, label, names[label]) for label in CHOICES])
+                                              placement.served_nodes(lab, CHOICES))
         print(f"{pod}:\n{scheduling.format_choice(expected)}")
         lab.apply(manifest)
         bound = lab.wait(pod, satisfies(lambda p: podstate.node_name(p), "bound to a node"), timeout=ANSWER_READY)
