@@ -48,6 +48,21 @@ node_ready = WaitCondition("Ready (condition Ready=True)", lambda n: n is not No
 """A node whose Ready condition is True."""
 
 
+def _lifecycle_taints(node: Any) -> list[dict[str, Any]]:
+    return [t for t in ((node or {}).get("spec") or {}).get("taints") or []
+            if t.get("key", "").startswith("node.kubernetes.io/")]
+
+
+# Ready is not enough before the scheduler may pick a new node: the API server's TaintNodesByCondition
+# admission plugin puts node.kubernetes.io/not-ready:NoSchedule on every node it creates
+# (plugin/pkg/admission/nodetaint/admission.go), and the node controller removes it only after it has
+# seen the node Ready. Upstream's e2e framework waits the same way (isNodeSchedulableWithoutTaints in
+# test/e2e/framework/node/resource.go).
+schedulable = WaitCondition("Ready, without the node controller's node.kubernetes.io taints",
+                            lambda n: n is not None and _node_ready(n) and not _lifecycle_taints(n))
+"""A node whose Ready condition is True and that carries no node.kubernetes.io/ taint (not-ready, unreachable, ...)."""
+
+
 def session_node_name(lab: Any, name: str) -> str:
     """The name a fake node of manifest name `name` has in this lab session."""
     return f"{name}-{lab.session}"
@@ -100,7 +115,7 @@ def for_session(lab: Any, manifest: Manifest) -> list[dict[str, Any]]:
 
 
 def add(lab: Any, manifest: Manifest, *, timeout: float = READY_TIMEOUT) -> list[KubeObject]:
-    """Create the manifest's fake nodes for this session (needs cluster-scoped rights); wait until each is Ready."""
+    """Create the manifest's fake nodes for this session (needs cluster-scoped rights); wait until each is schedulable."""
     nodes = [o for o in for_session(lab, manifest) if o.get("kind") == "Node"]
     if not nodes:
         raise PodlabError("The manifest holds no Node.", hint="Pass the fake node's manifest file.")
@@ -110,7 +125,7 @@ def add(lab: Any, manifest: Manifest, *, timeout: float = READY_TIMEOUT) -> list
                               " so KWOK would not run it.",
                               hint="KWOK's default configuration manages only nodes with that annotation.")
     lab.apply(nodes)
-    return [lab.wait(n["metadata"]["name"], node_ready, kind="Node", timeout=timeout) for n in nodes]
+    return [lab.wait(n["metadata"]["name"], schedulable, kind="Node", timeout=timeout) for n in nodes]
 
 
 def watch_versions(lab: Any, kind: str, name: str, *, seconds: float, namespace: str | None = None,

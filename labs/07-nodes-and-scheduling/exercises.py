@@ -50,16 +50,6 @@ def node_name(lab, label: str) -> str:
     return fakenodes.session_node_name(lab, f"kwok-{label}")
 
 
-def _lifecycle_taints(node: Any) -> list[dict]:
-    """The node controller's taints on a node (node.kubernetes.io/not-ready, unreachable, ...)."""
-    return [t for t in ((node or {}).get("spec") or {}).get("taints") or []
-            if t.get("key", "").startswith("node.kubernetes.io/")]
-
-
-HEALTHY = satisfies(lambda n: fakenodes.node_ready.test(n) and not _lifecycle_taints(n),
-                    "Ready, without the node controller's node.kubernetes.io taints")
-
-
 def ensure_nodes(lab, *labels: str) -> dict[str, str]:
     """This session's fake nodes of these labels, created if missing and Ready; {label: node name}."""
     from podlab.cluster import kwok
@@ -74,7 +64,7 @@ def ensure_nodes(lab, *labels: str) -> dict[str, str]:
                 installed = True
             fakenodes.add(lab, node_file(label))
         # A new node carries node.kubernetes.io/not-ready until the node controller has seen it Ready.
-        lab.wait(name, HEALTHY, kind="Node", timeout=fakenodes.READY_TIMEOUT)
+        lab.wait(name, fakenodes.schedulable, kind="Node", timeout=fakenodes.READY_TIMEOUT)
         names[label] = name
     return names
 
@@ -220,7 +210,7 @@ def edge_node(lab) -> str:
     name = node_name(lab, "edge")
     if lab.request("GET", f"/api/v1/nodes/{name}").status != 404:
         fakenodes.revive(lab, name)  # an earlier attempt silenced it: hand the Lease back (a no-op otherwise)
-        lab.wait(name, HEALTHY, kind="Node", timeout=fakenodes.REVIVE_TIMEOUT + 60)
+        lab.wait(name, fakenodes.schedulable, kind="Node", timeout=fakenodes.REVIVE_TIMEOUT + 60)
     ensure_nodes(lab, "edge")
     return name
 

@@ -93,6 +93,23 @@ def test_a_fake_node_with_an_os_label_is_refused():
         fakenodes.for_session(LAB, node)
 
 
+def test_a_ready_node_is_schedulable_only_once_the_not_ready_taint_is_gone():
+    ready = {"type": "Ready", "status": "True"}
+    own = {"key": "podlab.dev/fake-node", "value": "b2x9k", "effect": "NoSchedule"}
+    born = {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}
+    unreachable = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}
+
+    def node(conditions, taints):
+        return {"spec": {"taints": taints}, "status": {"conditions": conditions}}
+
+    assert fakenodes.node_ready.test(node([ready], [own, born]))
+    assert not fakenodes.schedulable.test(node([ready], [own, born]))        # Ready, admission's taint still on
+    assert not fakenodes.schedulable.test(node([ready], [own, unreachable]))
+    assert not fakenodes.schedulable.test(node([{"type": "Ready", "status": "Unknown"}], [own]))
+    assert not fakenodes.schedulable.test(None)
+    assert fakenodes.schedulable.test(node([ready], [own]))                 # the session's own taint is fine
+
+
 # ---------------------------------------------------------------- handing a silenced node's Lease back
 
 KWOK_ID = "kwok-controller-7d9_3f2a"
