@@ -46,8 +46,12 @@ c.Authenticator.admin_users = set()
 c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = str(STATE / "home" / "{username}")
 c.Spawner.default_url = "/lab/tree/labs/01-downward-api.ipynb"
-# The single-user server runs in the hub's Python: it must have JupyterLab and podlab too.
+# The single-user server runs in the hub's Python (JupyterLab, ipykernel and the labs' packages:
+# podlab.hubenv builds one), with podlab from this checkout, the one whose labs the users get: the
+# hub environment is shared by every checkout on the machine, so it holds no podlab of its own.
 c.Spawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
+c.Spawner.environment = {"PYTHONPATH": os.pathsep.join(
+    [str(REPO / "helpers"), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])}
 c.Spawner.start_timeout = 120
 if os.geteuid() == 0:  # Jupyter Server refuses to run as root unless told (our lab machines run as root)
     c.Spawner.args = ["--ServerApp.allow_root=True"]

@@ -4,9 +4,11 @@ kubeconfig (the spawner hook), a kernel opens lab 1 in the student's namespace, 
 skips a cell tagged needs-cluster as JupyterLab sends it, and the instructor's report shows the
 exercise solved.
 
-Needs JupyterHub and configurable-http-proxy (classroom/README.md says how to install them):
-PODLAB_HUB_PYTHON names a Python with jupyterhub, jupyterlab and podlab importable, and
-PODLAB_HUB_PROXY the configurable-http-proxy command. Without them the test is skipped, and says so.
+JupyterHub and configurable-http-proxy come from `podlab.hubenv.ensure()`: built once (PyPI and
+npm, pinned) in podlab's cache and reused. PODLAB_HUB_PYTHON (a Python with jupyterhub and
+jupyterlab) and PODLAB_HUB_PROXY (the configurable-http-proxy command) override it. An environment
+that cannot be built fails the test in CI (CI=true or PODLAB_REQUIRE_CLUSTER=1) with the build's
+error, and elsewhere skips it with that error and what to install.
 """
 
 from __future__ import annotations
@@ -26,15 +28,39 @@ import pytest
 import requests
 import websocket
 
-from podlab import classroom
+from podlab import classroom, hubenv
 from podlab.classmode import current_classroom, skip_line
 from podlab.cli import main
+from podlab.errors import PodlabError
 
 pytestmark = pytest.mark.live
 
 ROOT = Path(__file__).resolve().parents[2]
-HUB_PYTHON = os.environ.get("PODLAB_HUB_PYTHON", "")
-HUB_PROXY = os.environ.get("PODLAB_HUB_PROXY", "")
+
+
+def in_ci() -> bool:
+    """Whether a missing hub environment must fail rather than skip (as tests/conftest.py treats a cluster)."""
+    return os.environ.get("CI", "").lower() == "true" or os.environ.get("PODLAB_REQUIRE_CLUSTER") == "1"
+
+
+def hub_programs() -> tuple[str, str]:
+    """JupyterHub's Python and the proxy command: the environment variables, else podlab's cached build."""
+    python, proxy = os.environ.get("PODLAB_HUB_PYTHON", ""), os.environ.get("PODLAB_HUB_PROXY", "")
+    if python or proxy:
+        missing = [f"{name}={value!r}" for name, value in (("PODLAB_HUB_PYTHON", python), ("PODLAB_HUB_PROXY", proxy))
+                   if not (value and Path(value).exists())]
+        if missing:
+            pytest.fail(f"{', '.join(missing)}: set both to existing files, or neither (podlab builds its own)",
+                        pytrace=False)
+        return python, proxy
+    try:
+        built = hubenv.ensure()
+    except PodlabError as e:
+        if in_ci():
+            pytest.fail(f"the hub environment could not be built:\n{e}", pytrace=False)
+        pytest.skip(f"the hub environment could not be built (it needs PyPI, the npm registry, Node.js and npm; "
+                    f"or set PODLAB_HUB_PYTHON and PODLAB_HUB_PROXY, classroom/README.md): {e}")
+    return str(built.python), str(built.proxy)
 
 
 def free_port() -> int:
@@ -46,14 +72,12 @@ def free_port() -> int:
 @pytest.fixture
 def hub(live_cluster, tmp_path):
     """A course of two students and the hub serving it; both gone at the end."""
-    if not (HUB_PYTHON and Path(HUB_PYTHON).exists() and HUB_PROXY and Path(HUB_PROXY).exists()):
-        pytest.skip("PODLAB_HUB_PYTHON and PODLAB_HUB_PROXY must name JupyterHub's Python and "
-                    "configurable-http-proxy (classroom/README.md)")
+    hub_python, hub_proxy = hub_programs()
     name = "t-hub-" + "".join(random.choices(string.ascii_lowercase + string.digits, k=5))
     out = tmp_path / "kubeconfigs"
     url = f"http://127.0.0.1:{free_port()}"
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}  # the hub itself needs no cluster
-    env.update(PODLAB_HUB_KUBECONFIGS=str(out), PODLAB_HUB_STATE=str(tmp_path / "state"), PODLAB_HUB_PROXY=HUB_PROXY,
+    env.update(PODLAB_HUB_KUBECONFIGS=str(out), PODLAB_HUB_STATE=str(tmp_path / "state"), PODLAB_HUB_PROXY=hub_proxy,
                PODLAB_HUB_URL=url, PODLAB_HUB_API_URL=f"http://127.0.0.1:{free_port()}",
                PODLAB_HUB_PROXY_API_URL=f"http://127.0.0.1:{free_port()}")
     process = None
@@ -62,7 +86,7 @@ def hub(live_cluster, tmp_path):
         students = classroom.create(live_cluster, name, classroom.roster(name, students=2), out=out,
                                     labs=ROOT / "labs", cpu_overcommit=8)
         with log.open("w") as sink:
-            process = subprocess.Popen([HUB_PYTHON, "-m", "jupyterhub", "-f", str(ROOT / "classroom" / "jupyterhub_config.py")],
+            process = subprocess.Popen([hub_python, "-m", "jupyterhub", "-f", str(ROOT / "classroom" / "jupyterhub_config.py")],
                                        cwd=tmp_path, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
