@@ -7,9 +7,12 @@ The local part, on the cluster `podlab up` brings up (`--up` brings it up first,
 part's own builds started beside it, niced: `python -m podlab.cluster.kindci --prepare`, which
 needs none of the local provider's builds):
 
-1. tests/unit, tests/live (but the exercise tests), tests/site in one process, in that order:
-   the live teardown test (tests/live/test_teardown.py) brings the cluster down and up again,
-   so nothing may run beside it, and the live tests are timed against bounds of their own.
+1. tests/unit and tests/site in one process; then tests/live (but the exercise tests)
+   NOTEBOOK_WORKERS files at a time (--dist loadfile: each test file in one worker, as its
+   fixtures expect; every test works in labs and names of its own, as notebooks beside it do);
+   then the live tests marked `timed` (a window Kubernetes promises, measured) or `alone` (they
+   change what the others see, such as nodes, or measure load) one at a time, in file order,
+   which puts tests/live/test_teardown.py, which takes the cluster down and up again, last.
 2. book/ and labs/ under nbval, NOTEBOOK_WORKERS (default 3) notebooks at a time with
    pytest-xdist, one notebook file per worker (--dist loadfile: a notebook's cells run in
    order in one kernel). Each notebook opens a lab of its own (a namespace per session), and
@@ -105,6 +108,17 @@ def staged(paths: list[str], argv: list[str]) -> list[int]:
     return codes
 
 
+def library_tests(argv: list[str]) -> list[int]:
+    """Step 1: unit and site tests, the live tests side by side, then the `timed` and `alone` ones one at a time."""
+    workers = os.environ.get("NOTEBOOK_WORKERS", "3")
+    serial = "timed or alone"
+    # --durations: where each live step's time goes, in every CI log.
+    return [_pytest("tests/unit", "tests/site", *argv),
+            _pytest("-n", workers, "--dist", "loadfile", "-m", f"not ({serial})", "tests/live",
+                    f"--ignore={EXERCISES}", "--durations=15", *argv),
+            _pytest("-m", serial, "tests/live", f"--ignore={EXERCISES}", "--durations=15", *argv)]
+
+
 def _outcome(codes: list[int]) -> int:
     failed = [c for c in codes if c not in (0, NO_TESTS)]
     if failed:
@@ -148,9 +162,7 @@ def main(argv: list[str]) -> int:
             if prepare is not None:
                 prepare.wait()
             return code
-    # --durations: where the longest serial step's time goes, in every CI log.
-    codes = [_pytest("tests/unit", "tests/live", "tests/site", f"--ignore={EXERCISES}", "--durations=25", *argv),
-             *staged([*all_notebooks(), EXERCISES], argv)]
+    codes = [*library_tests(argv), *staged([*all_notebooks(), EXERCISES], argv)]
     if prepare is not None and prepare.wait() != 0:
         print(f"run_tests: kindci --prepare failed (exit {prepare.returncode}); the kind part builds again "
               "and reports", flush=True)

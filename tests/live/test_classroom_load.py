@@ -40,7 +40,7 @@ from podlab.ownership import SESSION_LABEL
 from podlab.session import open_lab
 from test_classroom import snapshot, without_sessions
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.alone]  # it measures the cluster under eight students' load
 
 ROOT = Path(__file__).resolve().parents[2]
 LABS = ROOT / "labs"

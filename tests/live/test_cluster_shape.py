@@ -12,6 +12,7 @@ import pytest
 import yaml
 from kubernetes import client
 
+from podlab import fakenodes
 from podlab.cluster import active_provider_name
 from podlab.cluster.local import layout as L
 from podlab.conditions import deleted, in_phase, ready, satisfies
@@ -57,7 +58,9 @@ def core(live_cluster) -> client.CoreV1Api:
 
 @pytest.fixture(scope="module")
 def node(core) -> client.V1Node:
-    nodes = core.list_node().items
+    # KWOK's fake nodes (a chapter or a test beside this one may hold some) are not the cluster's shape
+    nodes = [n for n in core.list_node().items
+             if (n.metadata.annotations or {}).get(fakenodes.KWOK_ANNOTATION) != "fake"]
     assert len(nodes) == 1
     return nodes[0]
 

@@ -7,7 +7,7 @@ import pytest
 import podlab
 from podlab.session import open_lab
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.timed]  # each asserts a window Kubernetes promises
 
 
 def test_a_preStop_hook_and_an_ignored_sigterm_end_by_sigkill_when_the_rules_say(live_cluster, capsys):

@@ -19,7 +19,7 @@ from podlab.cluster.local import host
 from podlab.cluster.local import layout as L
 from podlab.connect import forget_clients
 
-pytestmark = [pytest.mark.live,
+pytestmark = [pytest.mark.live, pytest.mark.alone,  # it takes the cluster down and up again
               pytest.mark.skipif(active_provider_name() != "local", reason="the local provider's host clean-up")]
 
 PODLAB = str(Path(sys.executable).with_name("podlab"))

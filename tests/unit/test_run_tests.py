@@ -23,12 +23,15 @@ def run_tests(monkeypatch):
     return module, calls, codes
 
 
-def test_tests_serial_then_notebooks_one_file_per_worker_then_kind(run_tests):
+def test_live_tests_side_by_side_then_alone_then_notebooks_one_file_per_worker_then_kind(run_tests):
     module, calls, _ = run_tests
     assert module.main(["-x"]) == 0
     side = [n for n in module.all_notebooks() if n not in module.ALONE]
     assert side and set(module.ALONE) <= set(module.all_notebooks())
-    assert calls == [["tests/unit", "tests/live", "tests/site", f"--ignore={module.EXERCISES}", "--durations=25", "-x"],
+    assert calls == [["tests/unit", "tests/site", "-x"],
+                     ["-n", "3", "--dist", "loadfile", "-m", "not (timed or alone)", "tests/live",
+                      f"--ignore={module.EXERCISES}", "--durations=15", "-x"],
+                     ["-m", "timed or alone", "tests/live", f"--ignore={module.EXERCISES}", "--durations=15", "-x"],
                      ["-n", "3", "--dist", "loadfile", *side, "-x"],
                      [*module.ALONE, "-x"],
                      ["-n", "3", "--dist", "load", "-m", "not timed", module.EXERCISES, "-x"],
@@ -45,17 +48,17 @@ def test_given_paths_run_once_as_given(run_tests):
 
 def test_a_failure_in_either_run_fails_and_no_tests_in_one_is_fine(run_tests):
     module, calls, codes = run_tests
-    codes += [0, 1, 0, 0, 0, 0]
+    codes += [0, 0, 0, 1, 0, 0, 0, 0]  # the side-by-side notebooks failing
     assert module.main([]) == 1
-    codes += [0, 0, 1, 0, 0, 0]
+    codes += [0, 0, 1, 0, 0, 0, 0, 0]  # a live test marked timed or alone failing
     assert module.main([]) == 1
-    codes += [0, 0, 0, 0, 1, 0]  # the timed exercise tests alone failing
+    codes += [0, 0, 0, 0, 0, 0, 1, 0]  # the timed exercise tests alone failing
     assert module.main([]) == 1
-    codes += [0, 0, 0, 0, 0, 2]  # the kind part alone failing fails make test
+    codes += [0, 0, 0, 0, 0, 0, 0, 2]  # the kind part alone failing fails make test
     assert module.main([]) == 2
-    codes += [5, 0, 5, 5, 5, 0]
+    codes += [5, 5, 5, 0, 5, 5, 5, 0]
     assert module.main(["-k", "notebook"]) == 0
-    codes += [5, 5, 5, 5, 5, 5]
+    codes += [5, 5, 5, 5, 5, 5, 5, 5]
     assert module.main(["-k", "nothing"]) == 5
 
 
