@@ -23,7 +23,7 @@ needs none of the local provider's builds):
 
 The kind part: `python -m podlab.cluster.kindci` (podlab's own Docker engine, kind v0.33.0 and
 its node image built offline, `podlab up --provider kind`), which runs steps 2 and 3 for the
-chapters proven on kind through `--staged`, then the exercise tests, then takes kind down.
+chapters proven on kind through `--staged`, then each exercise's solution, then takes kind down.
 Both parts always run; either one failing fails `make test`. PODLAB_TEST_KIND=0 leaves the kind
 part out, and says so (for a machine without Debian's docker.io; CI never sets it).
 

@@ -100,5 +100,5 @@ def test_kindci_stages_its_default_tests_through_run_tests():
     from podlab.cluster import kindci
     command = kindci.test_command(["-x"])
     assert command[:3] == [sys.executable, str(SCRIPT), "--staged"]
-    assert command[-2:] == ["tests/live/test_exercises.py", "-x"]
+    assert command[-2:] == ["tests/live/test_exercises.py::test_solution_passes", "-x"]
     assert kindci.test_command(["book/01-what-a-container-knows.ipynb"])[1:3] == ["-m", "pytest"]
