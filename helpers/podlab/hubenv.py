@@ -121,14 +121,17 @@ def _build(root: Path, key: str) -> None:
     (root / "proxy").mkdir(parents=True)
     (root / "proxy" / "package.json").write_text(json.dumps(
         {"private": True, "dependencies": {PROXY_PACKAGE: PROXY_VERSION}}, indent=2) + "\n")
-    commands = [
-        ("a venv", [sys.executable, "-m", "venv", str(root / "venv")], root),
+    registry = "a network error means it was not reachable"
+    commands = [  # what, command, folder, what a failure usually means
+        ("python -m venv", [sys.executable, "-m", "venv", str(root / "venv")], root,
+         "Python's venv module is missing (Debian: apt-get install python3-venv)"),
         ("pip install", [str(env.python), "-m", "pip", "install", "--disable-pip-version-check",
-                         "--no-input", *PYTHON_PINS], root),
-        ("npm install", ["npm", "install", "--no-audit", "--no-fund", "--save-exact"], root / "proxy"),
+                         "--no-input", *PYTHON_PINS], root, f"it needs PyPI: {registry}"),
+        ("npm install", ["npm", "install", "--no-audit", "--no-fund", "--save-exact"], root / "proxy",
+         f"it needs the npm registry: {registry}"),
     ]
     with step(f"building JupyterHub's environment in {root} (PyPI and npm)", log=log), log.open("w") as out:
-        for what, command, cwd in commands:
+        for what, command, cwd, meaning in commands:
             out.write(f"$ (cd {cwd} && {' '.join(command)})\n")
             out.flush()
             try:
@@ -141,9 +144,9 @@ def _build(root: Path, key: str) -> None:
                 out.flush()
                 tail = "\n".join(log.read_text().splitlines()[-12:])
                 raise PodlabError(f"Building JupyterHub's environment failed at {what} ({code}):\n{tail}",
-                                  hint=f"Full log: {log}. It needs PyPI and the npm registry; a network error "
-                                       "means one was not reachable. Or point PODLAB_HUB_PYTHON and "
-                                       "PODLAB_HUB_PROXY at a hub environment (classroom/README.md).")
+                                  hint=f"Full log: {log}. Usually {meaning}. Run it again once fixed, or point "
+                                       "PODLAB_HUB_PYTHON and PODLAB_HUB_PROXY at a hub environment "
+                                       "(classroom/README.md).")
     if not (env.python.exists() and env.proxy.exists()):
         raise PodlabError(f"Building JupyterHub's environment left no {env.python} or {env.proxy}.",
                           hint=f"Full log: {log}.")
