@@ -4,7 +4,8 @@ atexit handlers do not run when a kernel is killed, and nbval kills its kernels
 (shutdown_kernel(now=True), i.e. SIGKILL). So each open lab has a small watcher process,
 in its own session, blocked reading a pipe whose only write end belongs to the lab's
 process. When that process exits for any reason, the kernel closes the pipe and the
-watcher reads end-of-file: it deletes the namespace (only the incarnation it was given,
+watcher reads end-of-file: it removes the session's static pod files from the node
+(podlab.staticpods.remove_orphans), deletes the namespace (only the incarnation it was given,
 by uid), then every cluster-scoped object labelled with the session, releasing podlab.dev/
 finalizers that would hold them (podlab.ownership), and exits once all are gone. A session in
 classroom mode works in the student's namespace: there the watcher deletes only the objects
@@ -67,11 +68,16 @@ def main(argv: list[str]) -> None:
     from .connect import connect
     from .namespaces import delete_namespace
     from .ownership import remove_session, remove_session_in
+    from .staticpods import remove_orphans
 
     api = connect(Path(kubeconfig) if kubeconfig else None)
     if mode == [SHARED]:  # classroom mode: the namespace is the student's; only the session's objects go
         remove_session_in(api, namespace, session)
         return
+    try:  # before the namespace goes: its mirror pods are how the session's static pod files are found
+        remove_orphans(api, [session])
+    except Exception:  # nobody reads this process's output; what remains is still deleted below
+        pass
     delete_namespace(api, namespace, uid=uid)  # first: the namespace's pods start stopping at once
     remove_session(api, session)
 

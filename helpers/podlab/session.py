@@ -11,7 +11,7 @@ watcher process (see podlab.reaper). Cluster-scoped objects the lab applies (a N
 ClusterRole, ...) carry the same labels and go with the namespace, as do podlab.dev/ finalizers
 that would keep a namespace of the session Terminating (see podlab.ownership). What a gone
 session left is removed when the same lab opens next on this machine, or by sweep_labs()
-(`podlab clean`); what a session whose holder still runs owns is never deleted by another session.
+(`podlab clean`), a static pod file it left on a node included (podlab.staticpods); what a session whose holder still runs owns is never deleted by another session.
 
 Classroom mode (podlab.classmode: the kubeconfig's context is marked by `podlab classroom create`):
 a student may not create namespaces, so the session works in the student's namespace. Its anchor,
@@ -59,6 +59,7 @@ from .nodefiles import read_node_file
 from .notebook import show_pods_briefly
 from .objects import KubeObject, KubeObjects
 from .pods import Command, ExecResult
+from .staticpods import remove_orphans
 from .reaper import Reaper
 from .timeouts import DELETION, EXEC, EXEC_UNTIL, POD_START
 
@@ -133,8 +134,7 @@ class Lab:
         with LiveStatus(f"opening lab {self.name}"):
             for lab in earlier:  # re-running a notebook's first cell: a fresh start, as before
                 lab.close(wait=False)
-            for session, namespaces in _gone_sessions(_lab_namespaces(self.api, [self.name])).items():
-                _remove(self.api, session, namespaces, wait=False)
+            _remove_gone(self.api, _gone_sessions(_lab_namespaces(self.api, [self.name])), wait=False)
             body = {"apiVersion": "v1", "kind": "Namespace",
                     "metadata": {"name": self.namespace,
                                  "labels": session_labels(self.name, self.session),
@@ -514,8 +514,7 @@ def sweep_labs(names: Iterable[str] | None = None, *, kubeconfig: Path | None = 
             session = (obj["metadata"].get("labels") or {}).get(SESSION_LABEL)
             if session and session not in live:
                 gone.setdefault(session, [])
-        for session, namespaces in sorted(gone.items()):
-            _remove(api, session, namespaces, wait=True)
+        _remove_gone(api, gone, wait=True)
     return sorted(ns for found in gone.values() for ns in found)
 
 
@@ -540,6 +539,17 @@ def sweep_namespace(api: client.ApiClient, namespace: str) -> list[str]:
     for session in gone:
         remove_session_in(api, namespace, session, wait=False)
     return gone
+
+
+def _remove_gone(api: client.ApiClient, gone: Mapping[str, Sequence[str]], *, wait: bool) -> None:
+    """Remove what the gone sessions own: first their static pod files, while the mirror pods in their
+    namespaces still show where they are (podlab.staticpods), then their objects and namespaces."""
+    try:
+        remove_orphans(api, [session for session in gone if session], wait=wait)
+    except PodlabError as e:  # the rest goes all the same
+        print(f"podlab: could not remove the static pod files of ended sessions: {e}", file=sys.stderr)
+    for session, namespaces in sorted(gone.items()):
+        _remove(api, session, namespaces, wait=wait)
 
 
 def _remove(api: client.ApiClient, session: str, namespaces: Sequence[str], *, wait: bool) -> None:

@@ -2,32 +2,53 @@
 
 The kubelet runs every pod file it finds in its `staticPodPath` and shows each one on the API
 server as a *mirror pod* named `<pod>-<node>`. A session writes its file under a name of its own
-(`podlab-<session>-<pod>.json`), with the lab's namespace, so that two sessions never share one,
-and `write` has the lab remove it when it closes.
+(`podlab-<session>-<pod>.json`), with the lab's namespace and the session's labels, so that two
+sessions never share one, and `write` has the lab remove it when it closes.
+
+A killed kernel cannot remove its file, and the kubelet would run it for as long as the file is
+there. The mirror pod carries the file's labels, session label included: `remove_orphans`, run by
+the reaper and by the sweeps of ended sessions (`podlab clean`, open_lab) before the session's
+namespace goes, finds the mirror pods of ended sessions, removes their files (one throwaway pod
+per node, only when there is one to remove, only files named `podlab-<session>-...`), and waits
+until the kubelet has deleted the mirror pods.
 """
 
 from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+import re
+from collections.abc import Collection, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from ._api import api_error, request_json, send_request
+from .conditions import deleted
 from .errors import PodlabError
 from .manifests import Manifest, load_manifests
 from .nodefiles import run_on_node
+from .ownership import MANAGED_BY, SESSION_LABEL, session_labels
+from .timeouts import DELETION
+from .waiting import wait_until
 
 if TYPE_CHECKING:
     from .session import Lab
 
 
-def static_pod_file(manifest: Mapping[str, Any], *, namespace: str, session: str) -> tuple[str, str]:
-    """The file name and JSON text of one session's static pod: the pod in namespace, named file per session."""
+MIRROR = "kubernetes.io/config.mirror"  # the annotation the kubelet puts on each mirror pod
+_SESSION_ID = re.compile(r"[a-z0-9]+\Z")  # a session id as open_lab makes them
+
+
+def static_pod_file(manifest: Mapping[str, Any], *, namespace: str, lab: str, session: str) -> tuple[str, str]:
+    """The file name and JSON text of one session's static pod: the pod in namespace with the session's labels, named file per session."""
     if manifest.get("kind") != "Pod" or manifest.get("apiVersion") != "v1":
         raise PodlabError(f"A static pod file holds one v1 Pod, not {manifest.get('apiVersion')}/{manifest.get('kind')}.",
                           hint="Give podlab.staticpods.write a manifest of one Pod.")
     pod = json.loads(json.dumps(manifest))  # a deep copy, plain JSON types
     pod["metadata"]["namespace"] = namespace
+    pod["metadata"]["labels"] = {**(pod["metadata"].get("labels") or {}), **session_labels(lab, session)}
     return f"podlab-{session}-{pod['metadata']['name']}.json", json.dumps(pod, indent=2, sort_keys=True) + "\n"
 
 
@@ -38,7 +59,11 @@ def mirror_pod_name(pod: str, node: str) -> str:
 
 def static_pod_path(lab: Lab, node: str) -> str:
     """The node's kubelet's staticPodPath, read from its configuration (the node proxy's /configz)."""
-    reply = lab.request("GET", f"/api/v1/nodes/{node}/proxy/configz")
+    return _static_pod_path(lab.api, node)
+
+
+def _static_pod_path(api: client.ApiClient, node: str) -> str:
+    reply = send_request(api, "GET", f"/api/v1/nodes/{node}/proxy/configz")
     if reply.status != 200:
         raise PodlabError(f"Cannot read the kubelet's configuration on node {node}: HTTP {reply.status}.",
                           hint="Reading /configz through the node proxy needs the nodes/proxy permission.")
@@ -52,7 +77,7 @@ def static_pod_path(lab: Lab, node: str) -> str:
 def write(lab: Lab, manifest: Manifest, *, node: str) -> str:
     """Put a Pod manifest into node's static pod directory for this lab (removed when it closes); return the mirror pod's name."""
     [pod] = load_manifests(manifest)
-    name, text = static_pod_file(pod, namespace=lab.namespace, session=lab.session)
+    name, text = static_pod_file(pod, namespace=lab.namespace, lab=lab.name, session=lab.session)
     directory = static_pod_path(lab, node)
     lab.defer(lambda: remove(lab, manifest, node=node))  # first, so that a failed write is cleaned up too
     temporary = posixpath.join(directory, f".{name}.tmp")  # the kubelet skips dot files: it never reads half a file
@@ -64,7 +89,7 @@ def write(lab: Lab, manifest: Manifest, *, node: str) -> str:
 def remove(lab: Lab, manifest: Manifest, *, node: str) -> None:
     """Take this lab's file of a Pod manifest out of node's static pod directory (nothing if it is not there)."""
     [pod] = load_manifests(manifest)
-    name, _ = static_pod_file(pod, namespace=lab.namespace, session=lab.session)
+    name, _ = static_pod_file(pod, namespace=lab.namespace, lab=lab.name, session=lab.session)
     directory = static_pod_path(lab, node)
     _run_on_node(lab, node, directory, ["rm", "-f", posixpath.join(directory, name),
                                         posixpath.join(directory, f".{name}.tmp")])
@@ -74,3 +99,54 @@ def _run_on_node(lab: Lab, node: str, directory: str, command: list[str], *, con
     run_on_node(lab.api, lab.namespace, node, directory, command, content=content,
                 failure=f"Cannot change {directory} on node {node}",
                 hint="The pod mounts the directory as hostPath: is it there on the node?")
+
+
+class Orphan(NamedTuple):
+    """A mirror pod of an ended session, and the name of the static pod file the kubelet runs it from."""
+
+    node: str
+    namespace: str
+    mirror: str
+    file: str
+
+
+def orphans(pods: Iterable[Mapping[str, Any]], gone: Collection[str]) -> list[Orphan]:
+    """The mirror pods among pods whose session is in gone, each with the file write() gave it (pure)."""
+    found = []
+    for pod in pods:
+        metadata, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+        labels, node = metadata.get("labels") or {}, spec.get("nodeName") or ""
+        session, name = labels.get(SESSION_LABEL, ""), metadata.get("name") or ""
+        suffix = f"-{node.lower()}"  # the kubelet names a mirror pod <pod>-<node>
+        if (MIRROR not in (metadata.get("annotations") or {}) or labels.get(MANAGED_BY) != "podlab"
+                or session not in gone or not _SESSION_ID.match(session)
+                or not node or not name.endswith(suffix) or name == suffix):
+            continue
+        found.append(Orphan(node, metadata.get("namespace") or "", name, f"podlab-{session}-{name[:-len(suffix)]}.json"))
+    return found
+
+
+def remove_orphans(api: client.ApiClient, gone: Collection[str], *, wait: bool = True) -> list[str]:
+    """Remove the static pod files of the gone sessions that have a mirror pod, and wait until those go; return node:path of each."""
+    if not gone:
+        return []
+    try:
+        listing = request_json(api, "GET", "/api/v1/pods", query=[("labelSelector", f"{MANAGED_BY}=podlab,{SESSION_LABEL}")])
+    except ApiException as e:
+        if e.status == 403:  # a client that may not list pods everywhere cannot write into a node's directory either
+            return []
+        raise api_error(e, "listing the mirror pods of ended lab sessions") from None
+    found = orphans(listing.get("items") or [], gone)
+    removed = []
+    for node in sorted({o.node for o in found}):
+        here = [o for o in found if o.node == node]
+        directory = _static_pod_path(api, node)
+        paths = [posixpath.join(directory, p) for o in here for p in (o.file, f".{o.file}.tmp")]
+        # in the namespace of an ended session: it is still there (the mirror pod in it says so)
+        run_on_node(api, here[0].namespace, node, directory, ["rm", "-f", "--", *paths],
+                    failure=f"Cannot remove the static pod files of ended sessions from {directory} on node {node}",
+                    hint="The pod mounts the directory as hostPath: is it there on the node?")
+        removed += [f"{node}:{posixpath.join(directory, o.file)}" for o in here]
+    for o in found if wait else []:  # the kubelet deletes a mirror pod whose file is gone
+        wait_until(o.namespace, o.mirror, deleted, timeout=DELETION, api=api)
+    return removed
