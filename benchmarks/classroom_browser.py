@@ -1,8 +1,7 @@
 """Classroom mode in a browser (issue 23): headless Chromium drives the single-machine JupyterHub.
 
     /root/.cache/pw-venv/bin/python benchmarks/classroom_browser.py [--out /tmp/podlab-classroom-shots]
-        [--chromium /usr/bin/chromium] [--hub-python ~/.cache/podlab/hub/venv/bin/python]
-        [--proxy ~/.cache/podlab/hub/node_modules/.bin/configurable-http-proxy]
+        [--chromium /usr/bin/chromium] [--hub-python PYTHON --proxy CONFIGURABLE_HTTP_PROXY]
 
 Run it with any Python that has Playwright (it drives the system's Chromium; no browser is
 downloaded) and with an admin KUBECONFIG (default /root/.kube/podlab.config). It creates a course
@@ -49,7 +48,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PODLAB = ROOT / ".venv" / "bin" / "podlab"
-HUB = Path("~/.cache/podlab/hub").expanduser()
 STUDENT = "student-01"
 LAB1, LAB6 = "labs/01-downward-api.ipynb", "labs/06-the-control-plane.ipynb"  # paths in the repo and in the home
 EXERCISE = "01-labels-annotations-files"
@@ -300,13 +298,30 @@ def drive(p, chromium: str, url: str, course: str, report: Path, out: Path) -> N
         browser.close()
 
 
+def hub_environment() -> tuple[Path, Path] | None:
+    """The hub's Python and proxy from podlab.hubenv (built once, cached outside the repository)."""
+    done = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "podlab.hubenv"], cwd=ROOT,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"building the hub environment failed (python -m podlab.hubenv):\n{done.stderr}", file=sys.stderr)
+        return None
+    found = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    return Path(found["PODLAB_HUB_PYTHON"]), Path(found["PODLAB_HUB_PROXY"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp/podlab-classroom-shots"))
     parser.add_argument("--chromium", default="/usr/bin/chromium")
-    parser.add_argument("--hub-python", type=Path, default=HUB / "venv" / "bin" / "python")
-    parser.add_argument("--proxy", type=Path, default=HUB / "node_modules" / ".bin" / "configurable-http-proxy")
+    parser.add_argument("--hub-python", type=Path, help="default: the hub environment `python -m podlab.hubenv` builds")
+    parser.add_argument("--proxy", type=Path, help="default: the same environment's configurable-http-proxy")
     args = parser.parse_args()
+    if args.hub_python is None or args.proxy is None:
+        built = hub_environment()
+        if built is None:
+            return 2
+        args.hub_python = args.hub_python or built[0]
+        args.proxy = args.proxy or built[1]
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
