@@ -475,6 +475,8 @@ def sanitized(text: str) -> str:
     config = configparser.ConfigParser()
     config.read(SANITIZE)
     for section in config.sections():
+        if "regex" not in config[section]:  # a student-regex pair: tests/nbval_student.py applies those, nbval never
+            continue
         text = re.sub(config[section]["regex"], config[section]["replace"], text)
     return text
 
