@@ -11,7 +11,8 @@ watcher process (see podlab.reaper). Cluster-scoped objects the lab applies (a N
 ClusterRole, ...) carry the same labels and go with the namespace, as do podlab.dev/ finalizers
 that would keep a namespace of the session Terminating (see podlab.ownership). What a gone
 session left is removed when the same lab opens next on this machine, or by sweep_labs()
-(`podlab clean`), a static pod file it left on a node included (podlab.staticpods); what a session whose holder still runs owns is never deleted by another session.
+(`podlab clean`), a static pod file it left on a node included (podlab.staticpods); what a
+session whose holder still runs owns is never deleted by another session.
 
 Classroom mode (podlab.classmode: the kubeconfig's context is marked by `podlab classroom create`):
 a student may not create namespaces, so the session works in the student's namespace. Its anchor,

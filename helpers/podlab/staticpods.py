@@ -42,7 +42,7 @@ _SESSION_ID = re.compile(r"[a-z0-9]+\Z")  # a session id as open_lab makes them
 
 
 def static_pod_file(manifest: Mapping[str, Any], *, namespace: str, lab: str, session: str) -> tuple[str, str]:
-    """The file name and JSON text of one session's static pod: the pod in namespace with the session's labels, named file per session."""
+    """The file name (one per session) and JSON text of a static pod: in namespace, with the session's labels."""
     if manifest.get("kind") != "Pod" or manifest.get("apiVersion") != "v1":
         raise PodlabError(f"A static pod file holds one v1 Pod, not {manifest.get('apiVersion')}/{manifest.get('kind')}.",
                           hint="Give podlab.staticpods.write a manifest of one Pod.")
@@ -122,18 +122,20 @@ def orphans(pods: Iterable[Mapping[str, Any]], gone: Collection[str]) -> list[Or
                 or session not in gone or not _SESSION_ID.match(session)
                 or not node or not name.endswith(suffix) or name == suffix):
             continue
-        found.append(Orphan(node, metadata.get("namespace") or "", name, f"podlab-{session}-{name[:-len(suffix)]}.json"))
+        found.append(Orphan(node, metadata.get("namespace") or "", name,
+                            f"podlab-{session}-{name[:-len(suffix)]}.json"))
     return found
 
 
 def remove_orphans(api: client.ApiClient, gone: Collection[str], *, wait: bool = True) -> list[str]:
-    """Remove the static pod files of the gone sessions that have a mirror pod, and wait until those go; return node:path of each."""
+    """Remove the static pod files of gone sessions that have a mirror pod, wait until those go; return node:path."""
     if not gone:
         return []
     try:
-        listing = request_json(api, "GET", "/api/v1/pods", query=[("labelSelector", f"{MANAGED_BY}=podlab,{SESSION_LABEL}")])
+        listing = request_json(api, "GET", "/api/v1/pods",
+                               query=[("labelSelector", f"{MANAGED_BY}=podlab,{SESSION_LABEL}")])
     except ApiException as e:
-        if e.status == 403:  # a client that may not list pods everywhere cannot write into a node's directory either
+        if e.status == 403:  # a client that may not list all pods cannot write into a node's directory either
             return []
         raise api_error(e, "listing the mirror pods of ended lab sessions") from None
     found = orphans(listing.get("items") or [], gone)
@@ -142,11 +144,26 @@ def remove_orphans(api: client.ApiClient, gone: Collection[str], *, wait: bool =
         here = [o for o in found if o.node == node]
         directory = _static_pod_path(api, node)
         paths = [posixpath.join(directory, p) for o in here for p in (o.file, f".{o.file}.tmp")]
-        # in the namespace of an ended session: it is still there (the mirror pod in it says so)
-        run_on_node(api, here[0].namespace, node, directory, ["rm", "-f", "--", *paths],
+        run_on_node(api, _pod_namespace(api, [o.namespace for o in here], node, paths), node, directory,
+                    ["rm", "-f", "--", *paths],
                     failure=f"Cannot remove the static pod files of ended sessions from {directory} on node {node}",
                     hint="The pod mounts the directory as hostPath: is it there on the node?")
         removed += [f"{node}:{posixpath.join(directory, o.file)}" for o in here]
     for o in found if wait else []:  # the kubelet deletes a mirror pod whose file is gone
         wait_until(o.namespace, o.mirror, deleted, timeout=DELETION, api=api)
     return removed
+
+
+def _pod_namespace(api: client.ApiClient, namespaces: list[str], node: str, paths: list[str]) -> str:
+    """A namespace of an ended session that still takes pods (Active), for the pod that removes its files."""
+    for namespace in dict.fromkeys(namespaces):
+        try:
+            status = request_json(api, "GET", f"/api/v1/namespaces/{namespace}").get("status") or {}
+            if status.get("phase") == "Active":
+                return namespace
+        except ApiException as e:
+            if e.status != 404:
+                raise api_error(e, f"reading namespace {namespace}") from None
+    raise PodlabError(f"The namespaces of the ended sessions are being deleted, so no pod can remove "
+                      f"{', '.join(paths)} on node {node}.",
+                      hint="Remove the files on the node by hand (as root); the kubelet then stops their pods.")
