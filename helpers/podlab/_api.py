@@ -6,8 +6,8 @@ so podlab talks to the REST paths directly through the same authenticated ApiCli
 
 from __future__ import annotations
 
+import ast
 import json
-import re
 import threading
 import weakref
 from dataclasses import dataclass
@@ -162,15 +162,29 @@ def _raise_for_status(response: Any, data: bytes) -> None:
                                          data=None)
 
 
+def _handshake_body(reason: str) -> str:
+    # A refused websocket upgrade (exec, attach) reaches us as kubernetes.stream's ApiException(status=0,
+    # reason=str(WebSocketBadStatusException)): "Handshake status 404 Not Found -+-+- {headers} -+-+- {body}",
+    # the body decoded by websocket-client 1.9 (websocket/_handshake.py) and b'...' in older releases;
+    # the API server's JSON ends with a newline. No separator: nothing came back but a status line.
+    if not reason.startswith("Handshake status ") or " -+-+- " not in reason:
+        return ""
+    tail = reason.rpartition(" -+-+- ")[2].strip()
+    if tail[:2] in ("b'", 'b"'):
+        try:
+            tail = ast.literal_eval(tail).decode("utf-8", "replace").strip()
+        except (ValueError, SyntaxError):
+            return ""
+    return "" if tail == "None" else tail
+
+
 def status_of(e: ApiException) -> dict[str, Any]:
     """The Kubernetes Status object carried by an API error (empty if the body isn't one)."""
     body = e.body
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
     if not body and e.status == 0 and e.reason:
-        # Failed websocket upgrades (exec) put the reply in the reason: "... -+-+- b'{json}'".
-        found = re.search(r"b'(\{.*\})'\s*$", str(e.reason), re.S)
-        body = found.group(1).encode().decode("unicode_escape") if found else ""
+        body = _handshake_body(str(e.reason))
     try:
         status = json.loads(body) if body else {}
     except ValueError:

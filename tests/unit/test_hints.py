@@ -98,6 +98,26 @@ def test_a_server_that_never_answered_is_not_a_rejection():
     assert "unreachable" in error.hint
 
 
+NOT_FOUND_BODY = ('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+                  '"message":"pods \\"refused\\" not found","reason":"NotFound",'
+                  '"details":{"name":"refused","kind":"pods"},"code":404}\n')
+
+
+def test_an_exec_into_a_pod_that_is_not_there_is_a_404_not_an_unreachable_server():
+    # kubernetes.stream's ApiException(status=0, reason=str(WebSocketBadStatusException)) as websocket-client
+    # 1.9 words it (the body decoded), and as older releases did (b'...'); the server's JSON ends with \n.
+    headers = "{'content-type': 'application/json', 'content-length': '186'}"
+    for body in (NOT_FOUND_BODY, repr(NOT_FOUND_BODY.encode())):
+        reason = f"Handshake status 404 Not Found -+-+- {headers} -+-+- {body}"
+        error = api_error(ApiException(status=0, reason=reason), "running ['true'] in pod refused")
+        assert isinstance(error, ApiRejected), body
+        assert (error.code, error.reason, error.message) == (404, "NotFound", 'pods "refused" not found')
+        assert error.hint.startswith("It does not exist")
+    error = api_error(ApiException(status=0, reason=f"Handshake status 502 Bad Gateway -+-+- {headers} -+-+- None"),
+                      "running ['true'] in pod x")
+    assert not isinstance(error, ApiRejected) and "unreachable" in error.hint
+
+
 def test_fallback_hint_only_when_no_rule_matches():
     assert api_error(refused(418, "Teapot", "short and stout"), "x", fallback_hint="F").hint == "F"
     assert api_error(refused(404, "NotFound", 'pods "x" not found'), "x",
