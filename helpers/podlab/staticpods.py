@@ -6,11 +6,13 @@ server as a *mirror pod* named `<pod>-<node>`. A session writes its file under a
 sessions never share one, and `write` has the lab remove it when it closes.
 
 A killed kernel cannot remove its file, and the kubelet would run it for as long as the file is
-there. The mirror pod carries the file's labels, session label included: `remove_orphans`, run by
-the reaper and by the sweeps of ended sessions (`podlab clean`, open_lab) before the session's
-namespace goes, finds the mirror pods of ended sessions, removes their files (one throwaway pod
-per node, only when there is one to remove, only files named `podlab-<session>-...`), and waits
-until the kubelet has deleted the mirror pods.
+there. Before it writes the file, `write` records it in a ConfigMap in the lab's namespace (the
+node and the file's name), and the mirror pod carries the file's labels, session label included:
+`remove_orphans`, run by the reaper and by the sweeps of ended sessions (`podlab clean`, open_lab)
+before the session's namespace goes, finds the files of ended sessions from both (a record
+covers a kernel killed before the kubelet made the mirror pod, or while a chapter had deleted
+it), removes them (one throwaway pod per node, only when there is one to remove, only files named
+`podlab-<session>-...`), and waits until the kubelet has deleted the mirror pods.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ if TYPE_CHECKING:
     from .session import Lab
 
 
-MIRROR = "kubernetes.io/config.mirror"  # the annotation the kubelet puts on each mirror pod
+_MIRROR = "kubernetes.io/config.mirror"  # the annotation the kubelet puts on each mirror pod
+_RECORD = "podlab.dev/static-pod-file"   # the label of the ConfigMap that records a written file
 _SESSION_ID = re.compile(r"[a-z0-9]+\Z")  # a session id as open_lab makes them
+_DNS_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?\Z")  # a pod's or a node's name
 
 
 def static_pod_file(manifest: Mapping[str, Any], *, namespace: str, lab: str, session: str) -> tuple[str, str]:
@@ -67,7 +71,11 @@ def _static_pod_path(api: client.ApiClient, node: str) -> str:
     if reply.status != 200:
         raise PodlabError(f"Cannot read the kubelet's configuration on node {node}: HTTP {reply.status}.",
                           hint="Reading /configz through the node proxy needs the nodes/proxy permission.")
-    path = json.loads(reply.message)["kubeletconfig"].get("staticPodPath", "")
+    try:
+        path = json.loads(reply.message)["kubeletconfig"].get("staticPodPath", "")
+    except (ValueError, KeyError, AttributeError):
+        raise PodlabError(f"The kubelet's /configz on node {node} is not a kubelet configuration: {reply.message[:200]!r}",
+                          hint="Read it by hand: kubectl get --raw /api/v1/nodes/<node>/proxy/configz") from None
     if not path:
         raise PodlabError(f"The kubelet on node {node} reads no static pod directory (staticPodPath is empty).",
                           hint="Set staticPodPath in the kubelet's configuration (kubeadm sets /etc/kubernetes/manifests).")
@@ -80,6 +88,7 @@ def write(lab: Lab, manifest: Manifest, *, node: str) -> str:
     name, text = static_pod_file(pod, namespace=lab.namespace, lab=lab.name, session=lab.session)
     directory = static_pod_path(lab, node)
     lab.defer(lambda: remove(lab, manifest, node=node))  # first, so that a failed write is cleaned up too
+    lab.apply(_record(pod["metadata"]["name"], node, name, lab=lab.name, session=lab.session))
     temporary = posixpath.join(directory, f".{name}.tmp")  # the kubelet skips dot files: it never reads half a file
     _run_on_node(lab, node, directory, ["sh", "-c", 'printf "%s" "$CONTENT" > "$1" && mv "$1" "$2"', "sh",
                                         temporary, posixpath.join(directory, name)], content=text)
@@ -95,13 +104,21 @@ def remove(lab: Lab, manifest: Manifest, *, node: str) -> None:
                                         posixpath.join(directory, f".{name}.tmp")])
 
 
+def _record(pod: str, node: str, file: str, *, lab: str, session: str) -> dict[str, Any]:
+    """The ConfigMap that tells the reaper and the sweeps where this session's file of a static pod is."""
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": f"podlab-static-pod-{pod}"[:253].rstrip("-."),
+                         "labels": {**session_labels(lab, session), _RECORD: "true"}},
+            "data": {"node": node, "file": file}}
+
+
 def _run_on_node(lab: Lab, node: str, directory: str, command: list[str], *, content: str = "") -> None:
     run_on_node(lab.api, lab.namespace, node, directory, command, content=content,
                 failure=f"Cannot change {directory} on node {node}",
                 hint="The pod mounts the directory as hostPath: is it there on the node?")
 
 
-class Orphan(NamedTuple):
+class _Orphan(NamedTuple):
     """A mirror pod of an ended session, and the name of the static pod file the kubelet runs it from."""
 
     node: str
@@ -110,7 +127,7 @@ class Orphan(NamedTuple):
     file: str
 
 
-def orphans(pods: Iterable[Mapping[str, Any]], gone: Collection[str]) -> list[Orphan]:
+def _orphans(pods: Iterable[Mapping[str, Any]], gone: Collection[str]) -> list[_Orphan]:
     """The mirror pods among pods whose session is in gone, each with the file write() gave it (pure)."""
     found = []
     for pod in pods:
@@ -118,39 +135,68 @@ def orphans(pods: Iterable[Mapping[str, Any]], gone: Collection[str]) -> list[Or
         labels, node = metadata.get("labels") or {}, spec.get("nodeName") or ""
         session, name = labels.get(SESSION_LABEL, ""), metadata.get("name") or ""
         suffix = f"-{node.lower()}"  # the kubelet names a mirror pod <pod>-<node>
-        if (MIRROR not in (metadata.get("annotations") or {}) or labels.get(MANAGED_BY) != "podlab"
+        if (_MIRROR not in (metadata.get("annotations") or {}) or labels.get(MANAGED_BY) != "podlab"
                 or session not in gone or not _SESSION_ID.match(session)
                 or not node or not name.endswith(suffix) or name == suffix):
             continue
-        found.append(Orphan(node, metadata.get("namespace") or "", name,
+        found.append(_Orphan(node, metadata.get("namespace") or "", name,
                             f"podlab-{session}-{name[:-len(suffix)]}.json"))
     return found
 
 
+def _recorded(records: Iterable[Mapping[str, Any]], gone: Collection[str]) -> list[_Orphan]:
+    """The files that write() recorded for sessions in gone, from their ConfigMaps (pure)."""
+    found = []
+    for record in records:
+        metadata, data = record.get("metadata") or {}, record.get("data") or {}
+        labels = metadata.get("labels") or {}
+        session, node, file = labels.get(SESSION_LABEL, ""), data.get("node", ""), data.get("file", "")
+        prefix = f"podlab-{session}-"
+        if (labels.get(_RECORD) != "true" or labels.get(MANAGED_BY) != "podlab" or session not in gone
+                or not _SESSION_ID.match(session) or not _DNS_NAME.match(node)
+                or not file.startswith(prefix) or not file.endswith(".json")
+                or not _DNS_NAME.match(file[len(prefix):-len(".json")])):
+            continue
+        found.append(_Orphan(node, metadata.get("namespace") or "",
+                             mirror_pod_name(file[len(prefix):-len(".json")], node), file))
+    return found
+
+
+def _listed(api: client.ApiClient, path: str, selector: str) -> list[dict[str, Any]]:
+    try:
+        return request_json(api, "GET", path, query=[("labelSelector", selector)]).get("items") or []
+    except ApiException as e:
+        if e.status == 403:  # a client that may not list them all cannot write into a node's directory either
+            return []
+        raise api_error(e, f"listing {path} of ended lab sessions") from None
+
+
 def remove_orphans(api: client.ApiClient, gone: Collection[str], *, wait: bool = True) -> list[str]:
-    """Remove the static pod files of gone sessions that have a mirror pod, wait until those go; return node:path."""
+    """Remove the static pod files of gone sessions (recorded, or shown by a mirror pod), wait until their mirror pods go; return node:path."""
     if not gone:
         return []
-    try:
-        listing = request_json(api, "GET", "/api/v1/pods",
-                               query=[("labelSelector", f"{MANAGED_BY}=podlab,{SESSION_LABEL}")])
-    except ApiException as e:
-        if e.status == 403:  # a client that may not list all pods cannot write into a node's directory either
-            return []
-        raise api_error(e, "listing the mirror pods of ended lab sessions") from None
-    found = orphans(listing.get("items") or [], gone)
-    removed = []
-    for node in sorted({o.node for o in found}):
+    owned = f"{MANAGED_BY}=podlab,{SESSION_LABEL}"
+    found = list({(o.node, o.file): o for o in [
+        *_recorded(_listed(api, "/api/v1/configmaps", f"{owned},{_RECORD}"), gone),
+        *_orphans(_listed(api, "/api/v1/pods", owned), gone)]}.values())
+    removed, failed = [], []
+    for node in sorted({o.node for o in found}):  # one node failing leaves the others' files to be removed
         here = [o for o in found if o.node == node]
-        directory = _static_pod_path(api, node)
-        paths = [posixpath.join(directory, p) for o in here for p in (o.file, f".{o.file}.tmp")]
-        run_on_node(api, _pod_namespace(api, [o.namespace for o in here], node, paths), node, directory,
-                    ["rm", "-f", "--", *paths],
-                    failure=f"Cannot remove the static pod files of ended sessions from {directory} on node {node}",
-                    hint="The pod mounts the directory as hostPath: is it there on the node?")
+        try:
+            directory = _static_pod_path(api, node)
+            paths = [posixpath.join(directory, p) for o in here for p in (o.file, f".{o.file}.tmp")]
+            run_on_node(api, _pod_namespace(api, [o.namespace for o in here], node, paths), node, directory,
+                        ["rm", "-f", "--", *paths],
+                        failure=f"Cannot remove the static pod files of ended sessions from {directory} on node {node}",
+                        hint="The pod mounts the directory as hostPath: is it there on the node?")
+        except PodlabError as e:
+            failed.append(e)
+            continue
         removed += [f"{node}:{posixpath.join(directory, o.file)}" for o in here]
-    for o in found if wait else []:  # the kubelet deletes a mirror pod whose file is gone
-        wait_until(o.namespace, o.mirror, deleted, timeout=DELETION, api=api)
+    for o in [o for o in found if wait and any(r.startswith(f"{o.node}:") for r in removed)]:
+        wait_until(o.namespace, o.mirror, deleted, timeout=DELETION, api=api)  # the kubelet deletes it
+    if failed:
+        raise PodlabError("\n".join(str(e) for e in failed), hint=failed[0].hint)
     return removed
 
 

@@ -28,7 +28,10 @@ from podlab.manifests import apply
 from podlab.pods import exec_in_pod, logs
 from podlab.waiting import wait_until
 
-pytestmark = pytest.mark.live
+# alone: test_delete_leaves_the_cluster_as_it_was compares the cluster's namespaces, roles, bindings and
+# ServiceAccounts before and after, which other tests' cluster-scoped objects (test_ownership's ClusterRole,
+# KWOK's installation) would change
+pytestmark = [pytest.mark.live, pytest.mark.alone]
 
 LABS = Path(__file__).resolve().parents[2] / "labs"
 TOKEN_SECONDS = classroom.MIN_TOKEN_SECONDS  # the shortest TokenRequest gives: the slow expiry test waits it out

@@ -33,7 +33,9 @@ from podlab.classmode import current_classroom, skip_line
 from podlab.cli import main
 from podlab.errors import PodlabError
 
-pytestmark = pytest.mark.live
+# alone: on a cold cache it builds the hub's environment (pip and npm, about 80 s of CPU) before JupyterHub,
+# JupyterLab and a kernel start
+pytestmark = [pytest.mark.live, pytest.mark.alone]
 
 ROOT = Path(__file__).resolve().parents[2]
 

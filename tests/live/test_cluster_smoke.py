@@ -44,7 +44,9 @@ def test_post_start_exec_hook_runs_in_the_container(lab):
 def test_failing_liveness_probe_restarts_the_container_and_a_healthy_one_does_not(lab):
     probe = {"periodSeconds": 1, "failureThreshold": 1, "initialDelaySeconds": 1}
     lab.apply(pod("sick", livenessProbe={"exec": {"command": ["false"]}, **probe}))
-    lab.apply(pod("healthy", livenessProbe={"exec": {"command": ["true"]}, **probe}))
+    # the healthy pod's `true` may take more than the default 1 s timeout on a loaded node: give it room
+    lab.apply(pod("healthy", livenessProbe={"exec": {"command": ["true"]}, **probe, "timeoutSeconds": 5,
+                                            "failureThreshold": 3}))
     lab.wait("sick", restarted(1), timeout=90)
     assert lab.pod("healthy").status.containerStatuses[0].restartCount == 0
     assert any(e.reason == "Unhealthy" for e in lab.events("sick"))

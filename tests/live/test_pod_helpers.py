@@ -266,6 +266,7 @@ def test_wait_for_unschedulable_and_the_report_of_a_pod_that_never_starts(lab):
     assert caught.value.hint.startswith("The scheduler found no node for the pod")
 
 
+@pytest.mark.timed  # it bounds how long a first successful attempt takes: make test runs it alone
 def test_exec_until_returns_the_seconds_waited_and_shows_the_last_output_on_timeout(lab):
     lab.apply(pod("flag", TRAP + "sleep 2; touch /tmp/flag; sleep 3600 & wait"))
     lab.wait("flag", podlab.in_phase("Running"), timeout=60)
@@ -375,6 +376,7 @@ def test_processes_and_wait_for_event(lab):
         lab.wait_for_event("ps", "NoSuchReason", timeout=2)
 
 
+@pytest.mark.timed  # it bounds how long a delete that does not wait takes: make test runs it alone
 def test_request_returns_what_the_server_says_and_delete_can_return_at_once(lab, tmp_path):
     broken = tmp_path / "no-selector.yaml"   # what `kubectl create` would POST for a Deployment without a selector
     broken.write_text("kind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    metadata:\n"

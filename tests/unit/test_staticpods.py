@@ -8,7 +8,7 @@ import pytest
 
 from podlab.errors import PodlabError
 from podlab.nodefiles import node_pod
-from podlab.staticpods import Orphan, mirror_pod_name, orphans, static_pod_file
+from podlab.staticpods import _Orphan as Orphan, _orphans as orphans, _record, _recorded, mirror_pod_name, static_pod_file
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "static-web", "labels": {"a": "b"}},
        "spec": {"containers": [{"name": "app", "image": "busybox"}]}}
@@ -107,3 +107,30 @@ def test_a_name_that_is_not_pod_dash_node_or_a_strange_session_selects_no_file()
 def test_the_kubelet_lowercases_the_node_name_in_the_mirror_pods_name():
     [o] = orphans([mirror("static-web-node-a", node="Node-A")], {"x7k2m"})
     assert (o.node, o.file) == ("Node-A", "podlab-x7k2m-static-web.json")
+
+
+def record(file: str = "podlab-x7k2m-static-web.json", *, session: str = "x7k2m", node: str = "podlab-control-plane",
+           **changed: str) -> dict:
+    """The ConfigMap write() makes before it writes the file, as the API server serves it."""
+    made = _record("static-web", node, file, lab="ch08", session=session)
+    made["metadata"]["namespace"] = f"podlab-ch08-{session}"
+    made["metadata"]["labels"].update(changed)
+    return made
+
+
+def test_a_recorded_file_is_found_without_its_mirror_pod():
+    assert _recorded([record()], {"x7k2m"}) == [
+        Orphan("podlab-control-plane", "podlab-ch08-x7k2m", "static-web-podlab-control-plane",
+               "podlab-x7k2m-static-web.json")]
+    assert _recorded([record()], set()) == []                                   # the session is alive
+    assert _recorded([record(**{"podlab.dev/static-pod-file": "no"})], {"x7k2m"}) == []
+    assert _recorded([record(**{"app.kubernetes.io/managed-by": "someone"})], {"x7k2m"}) == []
+
+
+def test_a_record_never_names_a_file_outside_the_sessions_own():
+    assert _recorded([record("podlab-b2x9k-static-web.json")], {"x7k2m"}) == []    # another session's name
+    assert _recorded([record("podlab-x7k2m-../../etc/passwd.json")], {"x7k2m"}) == []
+    assert _recorded([record("podlab-x7k2m-static-web.yaml")], {"x7k2m"}) == []
+    assert _recorded([record(node="")], {"x7k2m"}) == []
+    assert _recorded([record(node="a/b")], {"x7k2m"}) == []
+    assert _recorded([record(session="../x")], {"../x"}) == []
