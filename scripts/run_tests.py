@@ -7,12 +7,16 @@ The local part, on the cluster `podlab up` brings up (`--up` brings it up first,
 part's own builds started beside it, niced: `python -m podlab.cluster.kindci --prepare`, which
 needs none of the local provider's builds):
 
-1. tests/unit and tests/site in one process; then tests/live (but the exercise tests)
+1. tests/unit and tests/site in one process; then tests/live (but the exercise tests and those
+   marked `background`)
    NOTEBOOK_WORKERS files at a time (--dist loadfile: each test file in one worker, as its
    fixtures expect; every test works in labs and names of its own, as notebooks beside it do);
    then the live tests marked `timed` (a window Kubernetes promises, measured) or `alone` (they
    change what the others see, such as nodes, or measure load) one at a time, in file order,
    which puts tests/live/test_teardown.py, which takes the cluster down and up again, last.
+   Then the live tests marked `background` (tests/live/test_classroom_expiry.py sleeps until a
+   10-minute token has expired) start in a process of their own, beside steps 2-4, and are
+   waited for after step 4.
 2. book/ and labs/ under nbval, NOTEBOOK_WORKERS (default 3) notebooks at a time with
    pytest-xdist, one notebook file per worker (--dist loadfile: a notebook's cells run in
    order in one kernel). Each notebook opens a lab of its own (a namespace per session), and
@@ -39,6 +43,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -114,9 +119,31 @@ def library_tests(argv: list[str]) -> list[int]:
     serial = "timed or alone"
     # --durations: where each live step's time goes, in every CI log.
     return [_pytest("tests/unit", "tests/site", *argv),
-            _pytest("-n", workers, "--dist", "loadfile", "-m", f"not ({serial})", "tests/live",
+            _pytest("-n", workers, "--dist", "loadfile", "-m", f"not ({serial} or background)", "tests/live",
                     f"--ignore={EXERCISES}", "--durations=15", *argv),
-            _pytest("-m", serial, "tests/live", f"--ignore={EXERCISES}", "--durations=15", *argv)]
+            _pytest("-m", f"({serial}) and not background", "tests/live", f"--ignore={EXERCISES}",
+                    "--durations=15", *argv)]
+
+
+def start_background(argv: list[str]) -> subprocess.Popen:
+    """The live tests marked `background` (they sleep on the server's clock) in a process of their own, now."""
+    command = [sys.executable, "-m", "pytest", "-m", "background", "tests/live", f"--ignore={EXERCISES}", "-rA", *argv]
+    print(f"run_tests: in the background: {' '.join(command[1:])} (PODLAB_SLOW_TESTS=1)", flush=True)
+    out = tempfile.TemporaryFile("w+")  # shown when it is waited for, not interleaved with the steps' output
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PODLAB_SLOW_TESTS": "1"}, stdout=out,
+                               stderr=subprocess.STDOUT)
+    process.output = out  # type: ignore[attr-defined]
+    return process
+
+
+def finish_background(process: subprocess.Popen) -> int:
+    """Wait for the background tests, print what they printed; their exit status."""
+    code = process.wait()
+    process.output.seek(0)  # type: ignore[attr-defined]
+    print(process.output.read(), end="", flush=True)  # type: ignore[attr-defined]
+    process.output.close()  # type: ignore[attr-defined]
+    print(f"run_tests: the background tests: exit {code}", flush=True)
+    return code
 
 
 def _outcome(codes: list[int]) -> int:
@@ -162,7 +189,11 @@ def main(argv: list[str]) -> int:
             if prepare is not None:
                 prepare.wait()
             return code
-    codes = [*library_tests(argv), *staged([*all_notebooks(), EXERCISES], argv)]
+    codes = library_tests(argv)
+    # after test_teardown (the last of step 1) brought the cluster back; beside the notebooks, which
+    # take longer than its sleep
+    background = start_background(argv)
+    codes += [*staged([*all_notebooks(), EXERCISES], argv), finish_background(background)]
     if prepare is not None and prepare.wait() != 0:
         print(f"run_tests: kindci --prepare failed (exit {prepare.returncode}); the kind part builds again "
               "and reports", flush=True)

@@ -18,24 +18,30 @@ def run_tests(monkeypatch):
     calls, codes = [], []
     monkeypatch.setattr(module, "_pytest", lambda *args: calls.append(list(args)) or (codes.pop(0) if codes else 0))
     monkeypatch.setattr(module, "_run", lambda *args: calls.append(["python", *args]) or (codes.pop(0) if codes else 0))
+    monkeypatch.setattr(module, "start_background", lambda argv: calls.append(["background", *argv]) or "process")
+    monkeypatch.setattr(module, "finish_background",
+                        lambda process: calls.append(["waited", process]) or (codes.pop(0) if codes else 0))
     monkeypatch.delenv("NOTEBOOK_WORKERS", raising=False)
     monkeypatch.delenv("PODLAB_TEST_KIND", raising=False)
     return module, calls, codes
 
 
-def test_live_tests_side_by_side_then_alone_then_notebooks_one_file_per_worker_then_kind(run_tests):
+def test_live_tests_side_by_side_then_alone_then_background_beside_the_notebooks_then_kind(run_tests):
     module, calls, _ = run_tests
     assert module.main(["-x"]) == 0
     side = [n for n in module.all_notebooks() if n not in module.ALONE]
     assert side and set(module.ALONE) <= set(module.all_notebooks())
     assert calls == [["tests/unit", "tests/site", "-x"],
-                     ["-n", "3", "--dist", "loadfile", "-m", "not (timed or alone)", "tests/live",
+                     ["-n", "3", "--dist", "loadfile", "-m", "not (timed or alone or background)", "tests/live",
                       f"--ignore={module.EXERCISES}", "--durations=15", "-x"],
-                     ["-m", "timed or alone", "tests/live", f"--ignore={module.EXERCISES}", "--durations=15", "-x"],
+                     ["-m", "(timed or alone) and not background", "tests/live", f"--ignore={module.EXERCISES}",
+                      "--durations=15", "-x"],
+                     ["background", "-x"],
                      ["-n", "3", "--dist", "loadfile", *side, "-x"],
                      [*module.ALONE, "-x"],
                      ["-n", "3", "--dist", "load", "-m", "not timed", module.EXERCISES, "-x"],
                      ["-m", "timed", module.EXERCISES, "-x"],
+                     ["waited", "process"],
                      ["python", "-m", "podlab.cluster.kindci", "-x"]]
     assert all((SCRIPT.parents[1] / n).is_file() for n in module.ALONE)
 
@@ -48,17 +54,19 @@ def test_given_paths_run_once_as_given(run_tests):
 
 def test_a_failure_in_either_run_fails_and_no_tests_in_one_is_fine(run_tests):
     module, calls, codes = run_tests
-    codes += [0, 0, 0, 1, 0, 0, 0, 0]  # the side-by-side notebooks failing
+    codes += [0, 0, 0, 1, 0, 0, 0, 0, 0]  # the side-by-side notebooks failing
     assert module.main([]) == 1
-    codes += [0, 0, 1, 0, 0, 0, 0, 0]  # a live test marked timed or alone failing
+    codes += [0, 0, 1, 0, 0, 0, 0, 0, 0]  # a live test marked timed or alone failing
     assert module.main([]) == 1
-    codes += [0, 0, 0, 0, 0, 0, 1, 0]  # the timed exercise tests alone failing
+    codes += [0, 0, 0, 0, 0, 0, 1, 0, 0]  # the timed exercise tests alone failing
     assert module.main([]) == 1
-    codes += [0, 0, 0, 0, 0, 0, 0, 2]  # the kind part alone failing fails make test
+    codes += [0, 0, 0, 0, 0, 0, 0, 1, 0]  # the background tests failing
+    assert module.main([]) == 1
+    codes += [0, 0, 0, 0, 0, 0, 0, 0, 2]  # the kind part alone failing fails make test
     assert module.main([]) == 2
-    codes += [5, 5, 5, 0, 5, 5, 5, 0]
+    codes += [5, 5, 5, 0, 5, 5, 5, 5, 0]
     assert module.main(["-k", "notebook"]) == 0
-    codes += [5, 5, 5, 5, 5, 5, 5, 5]
+    codes += [5, 5, 5, 5, 5, 5, 5, 5, 5]
     assert module.main(["-k", "nothing"]) == 5
 
 
