@@ -174,6 +174,14 @@ class Steps:
             pass
         self.idle(timeout_ms=120_000)
 
+    def close_lab(self, notebook: str, what: str) -> None:
+        """Run the notebook's lab.close() cell, check it printed no error, and scroll to it."""
+        close = self.cell_index(notebook, "lab.close()")
+        self.run_cells(close, close)
+        text = self.output(close)
+        expect(f"{what} closed without an error", "Error" not in text and "Traceback" not in text, text)
+        self.show(close)
+
     def clear_outputs(self) -> None:
         """Edit > Clear Outputs of All Cells: the labs are stored with outputs, and what follows must be this run's."""
         self.page.get_by_role("menuitem", name="Edit", exact=True).click()
@@ -243,11 +251,7 @@ def drive(p, chromium: str, url: str, course: str, report: Path, out: Path) -> N
         steps.shot("lab1-solved")
 
         # 5. lab 1's Cleanup cell
-        close = steps.cell_index(LAB1, "lab.close()")
-        steps.run_cells(close, close)
-        text = steps.output(close)
-        expect("lab 1 closed without an error", "Error" not in text and "Traceback" not in text, text)
-        steps.show(close)
+        steps.close_lab(LAB1, "lab 1")
         steps.shot("lab1-closed")
 
         # 6. lab 6: setup, exercise 3's cells; its check cell is tagged needs-cluster
@@ -267,10 +271,7 @@ def drive(p, chromium: str, url: str, course: str, report: Path, out: Path) -> N
                text)
         steps.show(tagged)
         steps.shot("lab6-needs-cluster-skipped")
-        close6 = steps.cell_index(LAB6, "lab.close()")
-        steps.run_cells(close6, close6)
-        text = steps.output(close6)
-        expect("lab 6 closed without an error", "Error" not in text and "Traceback" not in text, text)
+        steps.close_lab(LAB6, "lab 6")
         left = leftovers(f"{course}-{STUDENT}")
         expect(f"no pod, Service or ConfigMap of the labs' sessions is left in {course}-{STUDENT}", left == "[]", left)
 

@@ -17,6 +17,7 @@ from podlab._api import request_json
 from podlab.conditions import deleted
 from podlab.session import open_lab, sweep_labs
 from podlab.waiting import wait_until
+from shared_reads import present
 
 pytestmark = pytest.mark.live
 
@@ -45,15 +46,6 @@ def paths(suffix: str) -> dict[str, str]:
     return {"clusterrole": f"/apis/rbac.authorization.k8s.io/v1/clusterroles/t-own-{suffix}",
             "namespace": f"/api/v1/namespaces/t-own-{suffix}",
             "configmap": f"/api/v1/namespaces/t-own-{suffix}/configmaps/held"}
-
-
-def present(api, path: str) -> dict | None:
-    try:
-        return request_json(api, "GET", path)
-    except ApiException as e:
-        if e.status == 404:
-            return None
-        raise
 
 
 def unique() -> str:

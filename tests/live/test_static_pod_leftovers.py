@@ -19,6 +19,7 @@ from podlab.nodefiles import run_on_node
 from podlab.session import sweep_labs
 from podlab.staticpods import static_pod_path
 from podlab.waiting import wait_until
+from shared_reads import present
 
 pytestmark = pytest.mark.live
 
@@ -69,15 +70,6 @@ def kubelet_namespaces(api, node: str) -> set[str]:
     """The namespaces of the pods the kubelet runs now, as its own /pods endpoint lists them (mirror pod or not)."""
     pods = request_json(api, "GET", f"/api/v1/nodes/{node}/proxy/pods")
     return {p["metadata"].get("namespace") for p in pods.get("items") or []}
-
-
-def present(api, path: str) -> dict | None:
-    try:
-        return request_json(api, "GET", path)
-    except ApiException as e:
-        if e.status == 404:
-            return None
-        raise
 
 
 def remove_by_hand(lab, node: str, sessions: list[str], namespaces: list[str]) -> None:
