@@ -17,9 +17,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from podlab.classmode import SKIP_TAG
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "book" / "needs-cluster.md"
-TAG = "needs-cluster"
+TAG = SKIP_TAG  # the tag classroom mode skips
 NOTICE = "**Needs more than the lab's namespace:**"
 FOLDERS = (("Chapters", "book"), ("Labs", "labs"))
 

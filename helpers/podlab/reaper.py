@@ -74,7 +74,7 @@ def main(argv: list[str]) -> None:
     if mode == [SHARED]:  # classroom mode: the namespace is the student's; only the session's objects go
         remove_session_in(api, namespace, session)
         return
-    try:  # before the namespace goes: its mirror pods are how the session's static pod files are found
+    try:  # before the namespace goes: its records and mirror pods are how the session's static pod files are found
         remove_orphans(api, [session])
     except Exception:  # nobody reads this process's output; what remains is still deleted below
         pass

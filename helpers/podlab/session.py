@@ -543,8 +543,8 @@ def sweep_namespace(api: client.ApiClient, namespace: str) -> list[str]:
 
 
 def _remove_gone(api: client.ApiClient, gone: Mapping[str, Sequence[str]], *, wait: bool) -> None:
-    """Remove what the gone sessions own: first their static pod files, while the mirror pods in their
-    namespaces still show where they are (podlab.staticpods), then their objects and namespaces."""
+    """Remove what the gone sessions own: first their static pod files, while the records and mirror pods in
+    their namespaces still show where they are (podlab.staticpods), then their objects and namespaces."""
     try:
         remove_orphans(api, [session for session in gone if session], wait=wait)
     except PodlabError as e:  # the rest goes all the same

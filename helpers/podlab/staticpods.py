@@ -119,7 +119,7 @@ def _run_on_node(lab: Lab, node: str, directory: str, command: list[str], *, con
 
 
 class _Orphan(NamedTuple):
-    """A mirror pod of an ended session, and the name of the static pod file the kubelet runs it from."""
+    """A static pod file of an ended session: its node, its namespace, its mirror pod's name and its file name."""
 
     node: str
     namespace: str
@@ -179,7 +179,7 @@ def remove_orphans(api: client.ApiClient, gone: Collection[str], *, wait: bool =
     found = list({(o.node, o.file): o for o in [
         *_recorded(_listed(api, "/api/v1/configmaps", f"{owned},{_RECORD}"), gone),
         *_orphans(_listed(api, "/api/v1/pods", owned), gone)]}.values())
-    removed, failed = [], []
+    removed, done, failed = [], set(), []
     for node in sorted({o.node for o in found}):  # one node failing leaves the others' files to be removed
         here = [o for o in found if o.node == node]
         try:
@@ -192,8 +192,9 @@ def remove_orphans(api: client.ApiClient, gone: Collection[str], *, wait: bool =
         except PodlabError as e:
             failed.append(e)
             continue
+        done.add(node)
         removed += [f"{node}:{posixpath.join(directory, o.file)}" for o in here]
-    for o in [o for o in found if wait and any(r.startswith(f"{o.node}:") for r in removed)]:
+    for o in [o for o in found if wait and o.node in done]:
         wait_until(o.namespace, o.mirror, deleted, timeout=DELETION, api=api)  # the kubelet deletes it
     if failed:
         raise PodlabError("\n".join(str(e) for e in failed), hint=failed[0].hint)
