@@ -22,7 +22,7 @@ the lab closes (and after a killed kernel).
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from .conditions import WaitCondition
@@ -170,14 +170,22 @@ def silence(lab: Any, node: str) -> KubeObject:
 
     KWOK v0.8.0 keeps renewing a node's Lease until the Node is deleted (taking its annotation
     away does not stop it), and renews only a Lease it holds or one that expired. So the Lease
-    is given another holder with a duration of an hour, its renewTime left as KWOK last wrote
-    it: KWOK stops renewing and, no longer holding the Lease, stops acting on the node and its
-    pods. `revive` (also run when the lab closes) hands it back.
+    is taken over: another holder, a duration of an hour, and a renewTime of now. KWOK stops
+    renewing and, no longer holding the Lease, stops acting on the node and its pods. `revive`
+    (also run when the lab closes) hands it back.
+
+    The takeover must itself be a renewal. With NodeControllerLeaseCircuitBreaker (beta, on by
+    default in 1.37) the node lifecycle controller, before it marks a node Unknown, compares the
+    live Lease's resourceVersion with that of the Lease it kept when it last saw renewTime
+    advance, and skips the node while they differ (`tryUpdateNodeHealth`,
+    pkg/controller/nodelifecycle/node_lifecycle_controller.go, v1.37.2). A write that left
+    renewTime alone would leave them different for good, and the node would stay Ready.
     """
     from ._api import request_json
 
     _own_node(lab, node)
-    body = {"spec": {"holderIdentity": SILENCED_BY, "leaseDurationSeconds": SILENCE_SECONDS}}
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")   # a MicroTime
+    body = {"spec": {"holderIdentity": SILENCED_BY, "leaseDurationSeconds": SILENCE_SECONDS, "renewTime": now}}
     lease = request_json(lab.api, "PATCH", f"{LEASES}/{node}", body=body,
                          content_type="application/merge-patch+json")
     lab.defer(lambda: revive(lab, node, settle=False))

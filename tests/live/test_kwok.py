@@ -12,6 +12,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.live
 
 BOOK = Path(__file__).resolve().parents[2] / "book" / "07-nodes-and-scheduling"
 LEASES = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
+NODE_MONITOR_PERIOD = 5  # kube-controller-manager's --node-monitor-period default (not set by kubeadm or kind)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +116,12 @@ def test_a_silenced_fake_node_turns_unknown_and_revives(live_cluster, kwok_contr
     with open_lab("t-kwok-silent") as lab:
         [node] = fakenodes.add(lab, BOOK / "fake-node-small.yaml")
         name = node["metadata"]["name"]
+        # Silence the node where a takeover that did not renew would leave it Ready for good: after
+        # the node lifecycle controller (checking every 5 s) has seen KWOK's latest renewal.
+        first = request_json(live_cluster, "GET", f"{LEASES}/{name}")
+        wait_until("kube-node-lease", name, satisfies(lambda l: renew_time(l) > renew_time(first), "renewed"),
+                   kind="Lease", api_version="coordination.k8s.io/v1", timeout=30, api=live_cluster)
+        time.sleep(NODE_MONITOR_PERIOD + 1)
         taken = fakenodes.silence(lab, name)
         assert taken["spec"]["holderIdentity"] == fakenodes.SILENCED_BY
         unknown = satisfies(lambda n: node_ready_status(n) == "Unknown", "Ready=Unknown")

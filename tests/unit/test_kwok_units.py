@@ -215,3 +215,19 @@ def test_the_lab_closing_revives_without_waiting(cluster):
     fakenodes.silence(lab, NODE)
     deferred[0]()
     assert [method for method, *_ in fake.log] == ["PATCH", "GET", "PATCH"]
+
+
+def test_silence_is_a_renewal_by_another_holder(cluster):
+    # The node lifecycle controller's circuit breaker (1.37) marks a node Unknown only when the live
+    # Lease is the one it kept at the last renewTime it saw advance: the takeover must advance it.
+    from datetime import datetime, timedelta, timezone
+    lab = SimpleNamespace(session="b2x9k", namespace="podlab-ch07-b2x9k", api=None, defer=lambda fn: None)
+    fake = cluster([lease(KWOK_ID, "2026-12-07T10:00:00.000000Z")])
+    before = datetime.now(timezone.utc)
+    fakenodes.silence(lab, NODE)
+    [(method, path, _, body)] = fake.log
+    assert (method, path.rsplit("/", 1)[-1]) == ("PATCH", NODE)
+    spec = body["spec"]
+    assert (spec["holderIdentity"], spec["leaseDurationSeconds"]) == (fakenodes.SILENCED_BY, fakenodes.SILENCE_SECONDS)
+    renewed = datetime.strptime(spec["renewTime"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    assert before - timedelta(microseconds=1) <= renewed <= datetime.now(timezone.utc)

@@ -61,6 +61,38 @@ def test_command(argv: list[str]) -> list[str]:
     return [sys.executable, str(ROOT / "scripts" / "run_tests.py"), "--staged", *default_tests(), *argv]
 
 
+# After a failed pytest on kind, the control plane's own account: what the CI output keeps of a run is
+# its head and its tail, so these lines are printed last. (The node lifecycle controller's
+# "Update health of Node from Controller error" lines explained chapter 7's fake node that never
+# turned Unknown.)
+REPORTED_ERROR_LINES = 8
+
+
+def control_plane_report(since_seconds: int) -> list[str]:
+    """Each kube-system pod's restarts and the control plane's last error lines of the last since_seconds."""
+    from kubernetes import client
+
+    from .._api import request_json
+    from ..connect import connect
+
+    api = connect()
+    lines = []
+    for pod in request_json(api, "GET", "/api/v1/namespaces/kube-system/pods").get("items") or []:
+        name = pod["metadata"]["name"]
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        restarts = sum(s.get("restartCount", 0) for s in statuses)
+        last = [((s.get("lastState") or {}).get("terminated") or {}).get("reason") for s in statuses]
+        if restarts:
+            lines.append(f"{name}: {restarts} restart(s), last terminated: {', '.join(r for r in last if r) or '-'}")
+        if (pod["metadata"].get("labels") or {}).get("tier") == "control-plane" or name.startswith("kwok-controller"):
+            log = client.CoreV1Api(api).read_namespaced_pod_log(name, "kube-system", since_seconds=since_seconds,
+                                                                _preload_content=False).data.decode("utf-8", "replace")
+            errors = [line for line in log.splitlines()
+                      if line.startswith(("E", "F")) or '"level":"ERROR"' in line]   # klog; KWOK's JSON
+            lines += [f"{name}: {line[:400]}" for line in errors[-REPORTED_ERROR_LINES:]]
+    return lines
+
+
 def timed(timings: list, what: str, fn):
     started = time.monotonic()
     try:
@@ -82,6 +114,7 @@ def main(argv: list[str]) -> int:
     timings: list[tuple[str, float]] = []
     env_before = dict(os.environ)
     status = 1
+    report: list[str] = []
     try:
         os.environ.pop("KUBECONFIG", None)
         os.environ.setdefault("PODLAB_KUBECONFIG", str(kind_dir() / "podlab.config"))
@@ -106,7 +139,13 @@ def main(argv: list[str]) -> int:
         if up.returncode != 0:
             return up.returncode
         env = {**os.environ, "PODLAB_REQUIRE_CLUSTER": "1", "PODLAB_KIND_RUN": "1"}
+        started = time.monotonic()
         tests = timed(timings, "pytest on kind", lambda: subprocess.run(test_command(argv), cwd=ROOT, env=env))
+        if tests.returncode != 0:
+            try:
+                report = control_plane_report(int(time.monotonic() - started) + 1) or ["(no restarts, no error lines)"]
+            except Exception as error:  # the report only explains; the run goes on
+                report = [f"could not read the control plane: {error}"]
         # The provider as a reader meets it (doctor, versions), then `podlab down` and what it leaves.
         down = timed(timings, "kind provider tests and podlab down (tests/live/test_kind_*.py)",
                      lambda: subprocess.run(
@@ -132,6 +171,11 @@ def main(argv: list[str]) -> int:
             print("\nkindci timings:", file=sys.stderr)
             for what, seconds in timings:
                 print(f"  {what}: {seconds:.1f} s", file=sys.stderr)
+            if report:
+                print("\nkindci: pytest on kind failed; the control plane (kube-system restarts, last error lines):",
+                      file=sys.stderr)
+                for line in report:
+                    print(f"  {line}", file=sys.stderr)
 
 
 if __name__ == "__main__":
