@@ -22,7 +22,7 @@ the lab closes (and after a killed kernel).
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .conditions import WaitCondition
@@ -152,6 +152,8 @@ LEASE_NAMESPACE = "kube-node-lease"
 LEASES = f"/apis/coordination.k8s.io/v1/namespaces/{LEASE_NAMESPACE}/leases"
 # Long enough that KWOK never finds the taken Lease expired while a chapter watches.
 SILENCE_SECONDS = 3600
+# KWOK renews every 10 s: a second conflict in a row would mean another writer.
+TAKEOVER_ATTEMPTS = 3
 # KWOK renews every nodeLeaseDurationSeconds / 4 (40 s in upstream's kwok.yaml): a takeover and one
 # more renewal take two renewal periods, three with a renewal that failed on a stale cache.
 REVIVE_TIMEOUT = 60.0
@@ -170,26 +172,47 @@ def silence(lab: Any, node: str) -> KubeObject:
 
     KWOK v0.8.0 keeps renewing a node's Lease until the Node is deleted (taking its annotation
     away does not stop it), and renews only a Lease it holds or one that expired. So the Lease
-    is taken over: another holder, a duration of an hour, and a renewTime of now. KWOK stops
-    renewing and, no longer holding the Lease, stops acting on the node and its pods. `revive`
-    (also run when the lab closes) hands it back.
+    is taken over: another holder, a duration of an hour, and a renewTime later than KWOK's
+    last. KWOK stops renewing and, no longer holding the Lease, stops acting on the node and its
+    pods. `revive` (also run when the lab closes) hands it back.
 
     The takeover must itself be a renewal. With NodeControllerLeaseCircuitBreaker (beta, on by
     default in 1.37) the node lifecycle controller, before it marks a node Unknown, compares the
     live Lease's resourceVersion with that of the Lease it kept when it last saw renewTime
     advance, and skips the node while they differ (`tryUpdateNodeHealth`,
     pkg/controller/nodelifecycle/node_lifecycle_controller.go, v1.37.2). A write that left
-    renewTime alone would leave them different for good, and the node would stay Ready.
+    renewTime alone, after the controller had kept KWOK's last renewal, would leave them
+    different for good, and the node would stay Ready. So the takeover's renewTime is after the
+    one it replaces (even when KWOK's clock is ahead of ours), and it is written only over the
+    version it was computed from (a renewal in between: read again).
     """
+    from kubernetes.client.exceptions import ApiException
+
     from ._api import request_json
 
     _own_node(lab, node)
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")   # a MicroTime
-    body = {"spec": {"holderIdentity": SILENCED_BY, "leaseDurationSeconds": SILENCE_SECONDS, "renewTime": now}}
-    lease = request_json(lab.api, "PATCH", f"{LEASES}/{node}", body=body,
-                         content_type="application/merge-patch+json")
-    lab.defer(lambda: revive(lab, node, settle=False))
-    return KubeObject(lease)
+    lab.defer(lambda: revive(lab, node, settle=False))   # revive leaves a Lease it did not take alone
+    for _ in range(TAKEOVER_ATTEMPTS):
+        current = request_json(lab.api, "GET", f"{LEASES}/{node}")
+        body = {"metadata": {"resourceVersion": current["metadata"]["resourceVersion"]},
+                "spec": {"holderIdentity": SILENCED_BY, "leaseDurationSeconds": SILENCE_SECONDS,
+                         "renewTime": _takeover_time(_renew_time(current))}}
+        try:
+            return KubeObject(request_json(lab.api, "PATCH", f"{LEASES}/{node}", body=body,
+                                           content_type="application/merge-patch+json"))
+        except ApiException as e:
+            if e.status != 409:   # 409 Conflict: KWOK renewed after our read
+                raise
+    raise PodlabError(f"Could not take over the Lease of {node}: it changed under each of {TAKEOVER_ATTEMPTS} attempts.",
+                      hint="Something other than KWOK writes this Lease; look at its managedFields.")
+
+
+def _takeover_time(renewed: datetime | None) -> str:
+    """The takeover's renewTime (a MicroTime): now, or 1 ms after renewed when renewed is not earlier."""
+    now = datetime.now(timezone.utc)
+    if renewed is not None and renewed >= now:
+        now = renewed + timedelta(milliseconds=1)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _spec(lease: Any) -> dict[str, Any]:

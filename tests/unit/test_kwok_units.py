@@ -116,7 +116,8 @@ KWOK_ID = "kwok-controller-7d9_3f2a"
 
 
 def lease(holder, renew, transitions=1):
-    return {"spec": {"holderIdentity": holder, "leaseDurationSeconds": 40 if holder == KWOK_ID else 1,
+    return {"metadata": {"resourceVersion": f"rv-{renew}"},
+            "spec": {"holderIdentity": holder, "leaseDurationSeconds": 40 if holder == KWOK_ID else 1,
                      "renewTime": renew, "leaseTransitions": transitions}}
 
 
@@ -139,8 +140,9 @@ def test_renewed_since_needs_the_same_holder_and_a_later_renewal():
 class FakeCluster:
     """The Lease's successive states as a watcher sees them, and every request revive sends."""
 
-    def __init__(self, states, pods=("leaves-unreachable-node",), gone=()):
+    def __init__(self, states, pods=("leaves-unreachable-node",), gone=(), conflicts=0):
         self.states, self.seen, self.pods, self.gone = list(states), 0, list(pods), set(gone)
+        self.conflicts = conflicts   # how many Lease PATCHes fail with 409, each moving to the next state
         self.log = []
 
     def request_json(self, api, method, path, *, query=(), body=None, content_type="application/json", timeout=0):
@@ -153,6 +155,10 @@ class FakeCluster:
             return self.states[self.seen]
         if "/pods/" in path and path.rsplit("/", 1)[1] in self.gone:
             raise ApiException(status=404, reason="Not Found")
+        if method == "PATCH" and "/leases/" in path and self.conflicts:
+            self.conflicts -= 1
+            self.seen += 1          # KWOK renewed between our GET and PATCH
+            raise ApiException(status=409, reason="Conflict")
         return {}
 
     def wait_until(self, namespace, name, condition, *, kind, api_version, timeout, api):
@@ -214,20 +220,50 @@ def test_the_lab_closing_revives_without_waiting(cluster):
     fake = cluster([lease(fakenodes.SILENCED_BY, "2026-12-07T10:00:00.000000Z")])
     fakenodes.silence(lab, NODE)
     deferred[0]()
-    assert [method for method, *_ in fake.log] == ["PATCH", "GET", "PATCH"]
+    assert [method for method, *_ in fake.log] == ["GET", "PATCH", "GET", "PATCH"]
 
 
-def test_silence_is_a_renewal_by_another_holder(cluster):
+SILENCE_LAB = SimpleNamespace(session="b2x9k", namespace="podlab-ch07-b2x9k", api=None, defer=lambda fn: None)
+
+
+def micro(text):
+    from datetime import datetime, timezone
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def test_silence_is_a_renewal_by_another_holder_over_the_version_it_read(cluster):
     # The node lifecycle controller's circuit breaker (1.37) marks a node Unknown only when the live
     # Lease is the one it kept at the last renewTime it saw advance: the takeover must advance it.
     from datetime import datetime, timedelta, timezone
-    lab = SimpleNamespace(session="b2x9k", namespace="podlab-ch07-b2x9k", api=None, defer=lambda fn: None)
     fake = cluster([lease(KWOK_ID, "2026-12-07T10:00:00.000000Z")])
     before = datetime.now(timezone.utc)
-    fakenodes.silence(lab, NODE)
-    [(method, path, _, body)] = fake.log
-    assert (method, path.rsplit("/", 1)[-1]) == ("PATCH", NODE)
+    fakenodes.silence(SILENCE_LAB, NODE)
+    [(read, _, _, _), (method, path, _, body)] = fake.log
+    assert (read, method, path.rsplit("/", 1)[-1]) == ("GET", "PATCH", NODE)
+    assert body["metadata"] == {"resourceVersion": "rv-2026-12-07T10:00:00.000000Z"}
     spec = body["spec"]
     assert (spec["holderIdentity"], spec["leaseDurationSeconds"]) == (fakenodes.SILENCED_BY, fakenodes.SILENCE_SECONDS)
-    renewed = datetime.strptime(spec["renewTime"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-    assert before - timedelta(microseconds=1) <= renewed <= datetime.now(timezone.utc)
+    assert before - timedelta(microseconds=1) <= micro(spec["renewTime"]) <= datetime.now(timezone.utc)
+
+
+def test_silence_renews_after_a_renewal_from_a_clock_ahead_of_ours(cluster):
+    fake = cluster([lease(KWOK_ID, "2099-01-01T00:00:00.000000Z")])
+    fakenodes.silence(SILENCE_LAB, NODE)
+    assert fake.log[1][3]["spec"]["renewTime"] == "2099-01-01T00:00:00.001000Z"
+
+
+def test_silence_reads_again_after_a_conflict(cluster):
+    fake = cluster([lease(KWOK_ID, "2026-12-07T10:00:00.000000Z"), lease(KWOK_ID, "2099-01-01T00:00:10.000000Z")],
+                   conflicts=1)
+    fakenodes.silence(SILENCE_LAB, NODE)
+    assert [method for method, *_ in fake.log] == ["GET", "PATCH", "GET", "PATCH"]
+    assert fake.log[3][3]["metadata"] == {"resourceVersion": "rv-2099-01-01T00:00:10.000000Z"}
+    assert fake.log[3][3]["spec"]["renewTime"] == "2099-01-01T00:00:10.001000Z"
+
+
+def test_silence_gives_up_on_a_lease_that_keeps_changing(cluster):
+    fake = cluster([lease(KWOK_ID, f"2026-12-07T10:00:0{i}.000000Z") for i in range(4)],
+                   conflicts=fakenodes.TAKEOVER_ATTEMPTS)
+    with pytest.raises(PodlabError, match="changed under each of 3 attempts"):
+        fakenodes.silence(SILENCE_LAB, NODE)
+    assert [method for method, *_ in fake.log] == ["GET", "PATCH"] * fakenodes.TAKEOVER_ATTEMPTS

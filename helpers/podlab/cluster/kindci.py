@@ -74,22 +74,33 @@ def control_plane_report(since_seconds: int) -> list[str]:
 
     from .._api import request_json
     from ..connect import connect
+    from ..timeouts import API_CONNECT, API_REQUEST
 
     api = connect()
     lines = []
     for pod in request_json(api, "GET", "/api/v1/namespaces/kube-system/pods").get("items") or []:
         name = pod["metadata"]["name"]
-        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        status = pod.get("status") or {}
+        statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
         restarts = sum(s.get("restartCount", 0) for s in statuses)
         last = [((s.get("lastState") or {}).get("terminated") or {}).get("reason") for s in statuses]
         if restarts:
             lines.append(f"{name}: {restarts} restart(s), last terminated: {', '.join(r for r in last if r) or '-'}")
-        if (pod["metadata"].get("labels") or {}).get("tier") == "control-plane" or name.startswith("kwok-controller"):
-            log = client.CoreV1Api(api).read_namespaced_pod_log(name, "kube-system", since_seconds=since_seconds,
-                                                                _preload_content=False).data.decode("utf-8", "replace")
+        if (pod["metadata"].get("labels") or {}).get("tier") != "control-plane" and not name.startswith("kwok-controller"):
+            continue
+        for previous in (True, False) if restarts else (False,):   # the instance that stopped, then this one
+            try:
+                log = client.CoreV1Api(api).read_namespaced_pod_log(
+                    name, "kube-system", since_seconds=since_seconds, previous=previous,
+                    _preload_content=False, _request_timeout=(API_CONNECT, API_REQUEST)).data.decode("utf-8", "replace")
+            except Exception as error:  # a container not started, a kubelet that does not answer
+                said = " ".join(str(part) for part in (getattr(error, "status", None), getattr(error, "reason", None))
+                                if part) or str(error).splitlines()[0]
+                lines.append(f"{name}: could not read the {'previous ' if previous else ''}log: {said}")
+                continue
             errors = [line for line in log.splitlines()
-                      if line.startswith(("E", "F")) or '"level":"ERROR"' in line]   # klog; KWOK's JSON
-            lines += [f"{name}: {line[:400]}" for line in errors[-REPORTED_ERROR_LINES:]]
+                      if line.startswith(("E", "F")) or '"level":"error"' in line.lower()]   # klog; JSON (KWOK, etcd)
+            lines += [f"{name}{' (previous)' if previous else ''}: {line[:400]}" for line in errors[-REPORTED_ERROR_LINES:]]
     return lines
 
 
