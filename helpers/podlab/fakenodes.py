@@ -152,7 +152,7 @@ LEASE_NAMESPACE = "kube-node-lease"
 LEASES = f"/apis/coordination.k8s.io/v1/namespaces/{LEASE_NAMESPACE}/leases"
 # Long enough that KWOK never finds the taken Lease expired while a chapter watches.
 SILENCE_SECONDS = 3600
-# KWOK renews every 10 s: a second conflict in a row would mean another writer.
+# KWOK renews every 10 s, so even two conflicts in a row are rare: a third means another writer.
 TAKEOVER_ATTEMPTS = 3
 # KWOK renews every nodeLeaseDurationSeconds / 4 (40 s in upstream's kwok.yaml): a takeover and one
 # more renewal take two renewal periods, three with a renewal that failed on a stale cache.
